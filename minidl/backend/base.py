@@ -1,0 +1,87 @@
+"""The `Backend` interface: everything that differs between NumPy (CPU) and CuPy (GPU).
+
+Code above the backend writes array code as `xp.<function>(...)` with `xp = backend.xp`, and moves
+data to the host only through `backend.to_host`. A backend also owns the device's random generator.
+"""
+
+import numpy as np
+
+
+class Backend:
+    """One device's array module and the few kernels whose best form differs per device.
+
+    Attributes:
+        name:   short name used in messages ("numpy", "cupy", "strict").
+        device: the device string tensors report (`"cpu"`, `"cuda"`, `"strict"`).
+        xp:     the array module (`numpy`, `cupy`, or the strict stand-in).
+        array_type: the class of this device's arrays.
+    """
+
+    name = "abstract"
+    device = "none"
+    xp = None
+    array_type = type(None)
+    scalar_types = ()  # scalar results this device's array module returns instead of 0-d arrays
+
+    def __init__(self, seed=None):
+        self.seed(seed)
+
+    # -- data movement --------------------------------------------------------------------------
+    def asarray(self, data, dtype=None):
+        """Return `data` (host or device array, scalar, nested list) as an array on this device."""
+        return self.xp.asarray(data, dtype=dtype)
+
+    def from_host(self, array):
+        """Copy a NumPy array onto this device."""
+        return self.xp.array(array, copy=True)
+
+    def to_host(self, array):
+        """Return a NumPy array with the contents of `array` (no copy when it already is one)."""
+        raise NotImplementedError
+
+    def is_array(self, obj):
+        """True when `obj` is an array of this device."""
+        return isinstance(obj, self.array_type)
+
+    def synchronize(self):
+        """Wait until the device has finished all queued work (a no-op on the CPU)."""
+
+    # -- random numbers ---------------------------------------------------------------------------
+    def seed(self, seed):
+        """Re-seed this device's random generator."""
+        self.rng = np.random.default_rng(seed)
+
+    def uniform(self, shape, low=0.0, high=1.0, dtype=np.float32):
+        """Samples from U[low, high) of the given shape and floating dtype, on this device."""
+        sample = self.rng.random(shape, dtype=_sampling_dtype(dtype))
+        if low != 0.0 or high != 1.0:
+            sample = sample * (high - low) + low
+        return self.from_host(sample.astype(dtype, copy=False))
+
+    def normal(self, shape, mean=0.0, std=1.0, dtype=np.float32):
+        """Samples from N(mean, std²) of the given shape and floating dtype, on this device."""
+        sample = self.rng.standard_normal(shape, dtype=_sampling_dtype(dtype))
+        if std != 1.0 or mean != 0.0:
+            sample = sample * std + mean
+        return self.from_host(sample.astype(dtype, copy=False))
+
+    def bernoulli(self, shape, p_keep):
+        """Boolean mask of the given shape: True with probability `p_keep`, on this device."""
+        return self.from_host(self.rng.random(shape, dtype=np.float32) < p_keep)
+
+    def permutation(self, n):
+        """A random permutation of range(n) as a host (NumPy) int64 array: used to shuffle indices."""
+        return self.rng.permutation(n)
+
+    # -- kernels that differ per device ------------------------------------------------------------
+    def scatter_add(self, target, index, values):
+        """target[index] += values, adding repeated indices once per occurrence (in place)."""
+        self.xp.add.at(target, index, values)
+
+    def __repr__(self):
+        return f"<minidl backend {self.name!r} device={self.device!r}>"
+
+
+def _sampling_dtype(dtype):
+    """NumPy's generator samples float32 or float64 only: float64 unless float32 was asked for."""
+    return np.float32 if np.dtype(dtype) == np.float32 else np.float64

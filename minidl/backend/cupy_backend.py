@@ -1,0 +1,72 @@
+"""The GPU backend: CuPy arrays. The only module of minidl that imports CuPy, and only on demand."""
+
+import numpy as np
+
+from minidl.backend.base import Backend
+from minidl.errors import DeviceError
+
+_INSTALL_HINT = ("install it with `pip install minidl[gpu]` (CuPy for your CUDA version), "
+                 "or use device=\"cpu\"")
+
+
+def import_cupy():
+    """Import CuPy or raise a DeviceError that says how to get it."""
+    try:
+        import cupy
+    except ImportError as exc:  # pragma: no cover - depends on the machine
+        raise DeviceError(f"device 'cuda' needs the CuPy package, which is not installed: {_INSTALL_HINT}") from exc
+    return cupy
+
+
+def cuda_is_available():
+    """True when CuPy imports and sees at least one working GPU."""
+    try:
+        cupy = import_cupy()
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # any failure (no driver, no device, no CuPy) means: not available
+        return False
+
+
+class CupyBackend(Backend):
+    """GPU arrays through CuPy; random numbers are drawn on the device."""
+
+    name = "cupy"
+    device = "cuda"
+
+    def __init__(self, seed=None):
+        cupy = import_cupy()
+        if not cuda_is_available():
+            raise DeviceError(f"device 'cuda' was asked for, but CuPy finds no working GPU: {_INSTALL_HINT}")
+        import cupyx
+
+        self.xp = cupy
+        self.array_type = cupy.ndarray
+        self._cupyx = cupyx
+        super().__init__(seed)
+
+    def from_host(self, array):
+        return self.xp.asarray(array)
+
+    def to_host(self, array):
+        return self.xp.asnumpy(array)
+
+    def synchronize(self):
+        self.xp.cuda.Device().synchronize()
+
+    def seed(self, seed):
+        self.rng = self.xp.random.RandomState(seed)
+
+    def uniform(self, shape, low=0.0, high=1.0, dtype=np.float32):
+        return self.rng.uniform(low, high, size=shape).astype(dtype, copy=False)
+
+    def normal(self, shape, mean=0.0, std=1.0, dtype=np.float32):
+        return self.rng.normal(mean, std, size=shape).astype(dtype, copy=False)
+
+    def bernoulli(self, shape, p_keep):
+        return self.rng.random_sample(shape, dtype=np.float32) < p_keep
+
+    def permutation(self, n):
+        return self.to_host(self.rng.permutation(n))
+
+    def scatter_add(self, target, index, values):
+        self._cupyx.scatter_add(target, index, values)

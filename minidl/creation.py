@@ -1,0 +1,201 @@
+"""Making tensors: `tensor()` from data, and the factories (zeros, ones, full, arange, eye, rand, randn).
+
+Default dtypes follow PyTorch: Python floats become float32, Python ints int64, bools stay bool;
+NumPy (and CuPy) arrays keep their dtype.
+"""
+
+import numbers
+
+import numpy as np
+
+from minidl.backend import StrictArray, get_backend
+from minidl.errors import DTypeError
+from minidl.tensor import Tensor
+
+float32 = np.float32
+float64 = np.float64
+int64 = np.int64
+bool_ = np.bool_
+
+DEFAULT_FLOAT = np.dtype(np.float32)
+
+
+def normalize_dtype(dtype):
+    """A NumPy dtype from `mdl.float32`, 'float64', np.dtype(...); only bool, integer and float kinds."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise DTypeError(f"not a data type: {dtype!r} (use mdl.float32, mdl.float64, 'int64', ...)") from exc
+    if dt.kind not in "biuf":
+        raise DTypeError(f"unsupported dtype {dt}: minidl tensors hold bool, integer or floating-point numbers")
+    return dt
+
+
+def to_array(data, device=None, dtype=None, copy=True):
+    """(backend, array) for `data` on `device`, following minidl's default dtypes.
+
+    `device=None` keeps the device of an existing array or tensor (CPU for host data).
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    source = _device_of_array(data)
+    backend = get_backend(device if device is not None else (source or "cpu"))
+    dt = None if dtype is None else normalize_dtype(dtype)
+    if source is not None:  # an array of some device: keep its dtype unless told otherwise
+        _check_numeric(data.dtype)
+        if source != backend.device:
+            data = backend.from_host(get_backend(source).to_host(data))
+            copy = False
+        array = data.astype(dt, copy=copy) if dt is not None else (data.copy() if copy else data)
+        return backend, array
+    host = _host_array(data)
+    if dt is None:
+        dt = _default_dtype(host.dtype)
+    return backend, backend.from_host(host.astype(dt, copy=False))
+
+
+def _device_of_array(data):
+    """The device name of an array from any backend, or None for host data that is not an array."""
+    if isinstance(data, np.ndarray):
+        return "cpu"
+    if isinstance(data, StrictArray):
+        return "strict"
+    if type(data).__module__.startswith("cupy"):
+        return "cuda"
+    return None
+
+
+def _host_array(data):
+    """NumPy array from Python data (scalars, nested lists), with a clear error for non-numbers."""
+    if isinstance(data, (str, bytes)):
+        raise DTypeError(f"cannot make a tensor from the string {data!r}: expected numbers")
+    try:
+        host = np.asarray(data)
+    except ValueError as exc:
+        raise DTypeError(f"cannot make a tensor from this data: {exc}") from exc
+    _check_numeric(host.dtype, data)
+    return host
+
+
+def _check_numeric(dt, data=None):
+    if dt.kind not in "biuf":
+        what = f" from {type(data).__name__} data" if data is not None else ""
+        raise DTypeError(f"cannot make a tensor{what} of dtype {dt}: expected numbers (bool, int or float)")
+
+
+def _default_dtype(host_dtype):
+    """Python floats -> float32, ints -> int64, bools -> bool (PyTorch's defaults)."""
+    if host_dtype.kind == "f":
+        return DEFAULT_FLOAT
+    if host_dtype.kind in "iu":
+        return np.dtype(np.int64)
+    return host_dtype
+
+
+def tensor(data, dtype=None, device="cpu", requires_grad=False):
+    """A new tensor holding a copy of `data` (number, nested list, NumPy/CuPy array or Tensor)."""
+    backend, array = to_array(data, device=device, dtype=dtype, copy=True)
+    t = Tensor._make(array, backend, False, None)
+    t.requires_grad = requires_grad
+    return t
+
+
+# -- factories -------------------------------------------------------------------------------------------
+def _shape(shape):
+    """Accept zeros((2, 3)) and zeros(2, 3)."""
+    if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
+        shape = tuple(shape[0])
+    shape = tuple(int(s) for s in shape)
+    if any(s < 0 for s in shape):
+        raise ValueError(f"negative dimension in shape {shape}")
+    return shape
+
+
+def _new(array, backend, requires_grad):
+    t = Tensor._make(array, backend, False, None)
+    t.requires_grad = requires_grad
+    return t
+
+
+def _float_dtype(dtype):
+    return DEFAULT_FLOAT if dtype is None else normalize_dtype(dtype)
+
+
+def zeros(*shape, dtype=None, device="cpu", requires_grad=False):
+    """A tensor of zeros: zeros(2, 3) or zeros((2, 3)); float32 unless `dtype` says otherwise."""
+    backend = get_backend(device)
+    return _new(backend.xp.zeros(_shape(shape), dtype=_float_dtype(dtype)), backend, requires_grad)
+
+
+def ones(*shape, dtype=None, device="cpu", requires_grad=False):
+    """A tensor of ones: ones(2, 3) or ones((2, 3))."""
+    backend = get_backend(device)
+    return _new(backend.xp.ones(_shape(shape), dtype=_float_dtype(dtype)), backend, requires_grad)
+
+
+def full(shape, fill_value, dtype=None, device="cpu", requires_grad=False):
+    """A tensor filled with `fill_value`; the dtype follows the value (float -> float32) unless given."""
+    backend = get_backend(device)
+    if isinstance(shape, numbers.Integral):
+        shape = (shape,)
+    dt = normalize_dtype(dtype) if dtype is not None else _default_dtype(np.asarray(fill_value).dtype)
+    return _new(backend.xp.full(_shape((shape,)), fill_value, dtype=dt), backend, requires_grad)
+
+
+def zeros_like(t, dtype=None, device=None, requires_grad=False):
+    return zeros(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+
+
+def ones_like(t, dtype=None, device=None, requires_grad=False):
+    return ones(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+
+
+def arange(start, stop=None, step=1, dtype=None, device="cpu", requires_grad=False):
+    """Evenly spaced values in [start, stop): int64 for integer arguments, float32 otherwise."""
+    if stop is None:
+        start, stop = 0, start
+    if dtype is None:
+        ints = all(isinstance(v, numbers.Integral) for v in (start, stop, step))
+        dtype = np.int64 if ints else DEFAULT_FLOAT
+    backend = get_backend(device)
+    return _new(backend.xp.arange(start, stop, step, dtype=normalize_dtype(dtype)), backend, requires_grad)
+
+
+def eye(n, m=None, dtype=None, device="cpu", requires_grad=False):
+    """The identity matrix (n, m or n)."""
+    backend = get_backend(device)
+    return _new(backend.xp.eye(n, m, dtype=_float_dtype(dtype)), backend, requires_grad)
+
+
+def rand(*shape, dtype=None, device="cpu", requires_grad=False):
+    """Uniform samples in [0, 1), drawn by the device's seeded generator (see `manual_seed`)."""
+    backend = get_backend(device)
+    return _new(backend.uniform(_shape(shape), dtype=_float_dtype(dtype)), backend, requires_grad)
+
+
+def randn(*shape, dtype=None, device="cpu", requires_grad=False):
+    """Standard normal samples, drawn by the device's seeded generator (see `manual_seed`)."""
+    backend = get_backend(device)
+    return _new(backend.normal(_shape(shape), dtype=_float_dtype(dtype)), backend, requires_grad)
+
+
+def as_tensor(value, like):
+    """`value` as a Tensor that can meet `like` in an operation.
+
+    Tensors pass through. A Python number becomes a constant of the dtype NumPy gives `like op value`:
+    Python scalars are weak (NEP 50), so `float32_tensor * 0.5` stays float32. NumPy scalars and
+    arrays of `like`'s device are wrapped as they are.
+    """
+    if isinstance(value, Tensor):
+        return value
+    backend = like._backend
+    if isinstance(value, (bool, int, float)):
+        array = backend.xp.asarray(value, dtype=np.result_type(like.data.dtype, value))
+    elif isinstance(value, np.generic):
+        array = backend.from_host(np.asarray(value))
+    elif backend.is_array(value):
+        array = value
+    else:
+        raise DTypeError(f"cannot combine a tensor on '{backend.device}' with a {type(value).__name__}; "
+                         f"expected a Tensor, a number or a {backend.array_type.__name__}")
+    return Tensor._make(array, backend, False, None)

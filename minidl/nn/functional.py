@@ -1,0 +1,32 @@
+"""`minidl.nn.functional` (F): the stateless functions behind the layers and losses.
+
+Each is a differentiable op from `minidl.ops` or a short composition of them.
+"""
+
+from minidl.ops import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401
+from minidl.ops import matmul
+
+
+def linear(x, weight, bias=None):
+    """y = x @ weightᵀ + bias;  x: (N, in), weight: (out, in), bias: (out,) -> y: (N, out)."""
+    y = matmul(x, weight.T)
+    return y if bias is None else y + bias
+
+
+def l1_penalty(parameters):
+    """Σ |w| over the given parameters (add λ·l1_penalty(model.parameters()) to a loss)."""
+    return _sum_over(parameters, lambda w: w.abs().sum())
+
+
+def l2_penalty(parameters):
+    """Σ w² over the given parameters (λ·l2_penalty gives the same gradient as weight_decay = 2λ)."""
+    return _sum_over(parameters, lambda w: (w * w).sum())
+
+
+def _sum_over(parameters, term):
+    total = None
+    for w in parameters:
+        total = term(w) if total is None else total + term(w)
+    if total is None:
+        raise ValueError("penalty over an empty list of parameters")
+    return total

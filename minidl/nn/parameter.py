@@ -1,0 +1,17 @@
+"""`Parameter`: a Tensor that a Module learns (requires grad, listed by `parameters()`)."""
+
+from minidl.tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A leaf Tensor that is a learnable weight of a Module; requires grad unless told otherwise."""
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad=True):
+        if isinstance(data, Tensor):
+            data = data.data
+        super().__init__(data, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()

@@ -1,0 +1,9 @@
+"""Differentiable primitives, one family per file; each op's forward and backward sit together."""
+
+from minidl.ops.activation import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from minidl.ops.elementwise import (abs, add, clip, div, equal, exp, greater, greater_equal, less, less_equal,
+                                    log, maximum, minimum, mul, neg, not_equal, pow, sqrt, sub, where)
+from minidl.ops.matmul import matmul
+from minidl.ops.reduction import argmax, argmin, logsumexp, max, mean, min, sum, var
+from minidl.ops.shape import (astype, concatenate, expand_dims, flatten, getitem, pad, reshape, squeeze, stack,
+                              to_device, transpose)

@@ -1,0 +1,118 @@
+"""Activations: relu, leaky_relu, sigmoid, tanh, and the fused, stable softmax and log_softmax."""
+
+from minidl.autograd import Function
+
+
+class ReLU(Function):
+    """y = max(x, 0);   dL/dx = dL/dy where x > 0, else 0.   Saves y (y > 0 exactly where x > 0)."""
+
+    def forward(self, x):
+        y = self.xp.maximum(x, 0)
+        self.saved = (y,)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved
+        return gy * (y > 0)
+
+
+def relu(x):
+    return ReLU()(x)
+
+
+class LeakyReLU(Function):
+    """y = x if x > 0 else s*x;   dL/dx = dL/dy * (1 if x > 0 else s).   Saves x."""
+
+    def __init__(self, negative_slope=0.01):
+        self.slope = negative_slope
+
+    def forward(self, x):
+        self.saved = (x,)
+        return self.xp.where(x > 0, x, x * self.slope)
+
+    def backward(self, gy):
+        (x,) = self.saved
+        return self.xp.where(x > 0, gy, gy * self.slope)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return LeakyReLU(negative_slope)(x)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + exp(-x)), computed without overflow;   dL/dx = dL/dy * y * (1 - y).   Saves y."""
+
+    def forward(self, x):
+        xp = self.xp
+        e = xp.exp(-xp.abs(x))  # in (0, 1]: never overflows
+        y = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        self.saved = (y,)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved
+        return gy * y * (1 - y)
+
+
+def sigmoid(x):
+    return Sigmoid()(x)
+
+
+class Tanh(Function):
+    """y = tanh(x);   dL/dx = dL/dy * (1 - y²).   Saves y."""
+
+    def forward(self, x):
+        y = self.xp.tanh(x)
+        self.saved = (y,)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved
+        return gy * (1 - y * y)
+
+
+def tanh(x):
+    return Tanh()(x)
+
+
+class Softmax(Function):
+    """y = exp(x - max) / Σ exp(x - max) along `axis`;   dL/dx = y * (dL/dy - Σ(dL/dy * y)).   Saves y."""
+
+    def __init__(self, axis=-1):
+        self.axis = axis
+
+    def forward(self, x):
+        e = self.xp.exp(x - x.max(axis=self.axis, keepdims=True))
+        y = e / e.sum(axis=self.axis, keepdims=True)
+        self.saved = (y,)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved
+        return y * (gy - (gy * y).sum(axis=self.axis, keepdims=True))
+
+
+def softmax(x, axis=-1):
+    return Softmax(axis)(x)
+
+
+class LogSoftmax(Function):
+    """y = x - logsumexp(x) along `axis`;   dL/dx = dL/dy - softmax(x) * Σ dL/dy.   Saves y."""
+
+    def __init__(self, axis=-1):
+        self.axis = axis
+
+    def forward(self, x):
+        xp = self.xp
+        shifted = x - x.max(axis=self.axis, keepdims=True)
+        y = shifted - xp.log(xp.exp(shifted).sum(axis=self.axis, keepdims=True))
+        self.saved = (y,)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved
+        return gy - self.xp.exp(y) * gy.sum(axis=self.axis, keepdims=True)
+
+
+def log_softmax(x, axis=-1):
+    return LogSoftmax(axis)(x)

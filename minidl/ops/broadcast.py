@@ -1,0 +1,45 @@
+"""The helpers every op shares: undoing broadcasting, and normalising axes of reductions."""
+
+from minidl.errors import ShapeError
+
+
+def unbroadcast(grad, shape, dtype=None):
+    """Sum `grad` over the axes that broadcasting added or stretched, so it has `shape` again.
+
+    If y = f(a, b) broadcast a of shape (3, 1) to (2, 3, 4), then dL/da = sum of dL/dy over axis 0
+    (added) and axis 2 (stretched from 1), kept as (3, 1). `dtype`: cast to the input's dtype when an
+    op promoted (float32 + float64 -> float64 output, but float32 gradient for the float32 input).
+    """
+    if grad.shape != shape:
+        lead = grad.ndim - len(shape)
+        stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+        axes = tuple(range(lead)) + stretched
+        if axes:
+            grad = grad.sum(axis=axes, keepdims=True)
+        if lead:
+            grad = grad.reshape(shape)
+    if dtype is not None and grad.dtype != dtype:
+        grad = grad.astype(dtype)
+    return grad
+
+
+def normalize_axes(axis, ndim, op="reduction"):
+    """None, an int or a tuple of ints -> a sorted tuple of non-negative axes (None: all axes)."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    result = []
+    for a in axes:
+        if not isinstance(a, int) or isinstance(a, bool):
+            raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
+        if not -ndim <= a < max(ndim, 1):
+            raise ShapeError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
+        result.append(a % ndim if ndim else 0)
+    if len(set(result)) != len(result):
+        raise ShapeError(f"{op}: repeated axis in {axis!r}")
+    return tuple(sorted(result))
+
+
+def kept_dims_shape(shape, axes):
+    """The shape a reduction over `axes` has with keepdims=True: reduced axes become 1."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))

@@ -1,0 +1,314 @@
+"""Elementwise operations: arithmetic, exp/log/sqrt/abs, clip, maximum/minimum, where, comparisons.
+
+Binary ops broadcast as NumPy does; their backward sums each gradient back to its input's shape
+through `unbroadcast`.
+"""
+
+from minidl.autograd import Function
+from minidl.creation import as_tensor
+from minidl.errors import DeviceError
+from minidl.ops.broadcast import unbroadcast
+from minidl.tensor import Tensor
+
+
+def _pair(a, b):
+    """Two operands as Tensors: Python numbers become weak constants of the other side's dtype."""
+    if not isinstance(a, Tensor):
+        a = as_tensor(a, b)
+    elif not isinstance(b, Tensor):
+        b = as_tensor(b, a)
+    return a, b
+
+
+class Add(Function):
+    """y = a + b;   dL/da = dL/dy,   dL/db = dL/dy   (each summed back to its input's shape)."""
+
+    def forward(self, a, b):
+        self.shapes, self.dtypes = (a.shape, b.shape), (a.dtype, b.dtype)
+        return a + b
+
+    def backward(self, gy):
+        (sa, sb), (da, db) = self.shapes, self.dtypes
+        return unbroadcast(gy, sa, da), unbroadcast(gy, sb, db)
+
+
+def add(a, b):
+    return Add()(*_pair(a, b))
+
+
+class Sub(Function):
+    """y = a - b;   dL/da = dL/dy,   dL/db = -dL/dy."""
+
+    def forward(self, a, b):
+        self.shapes, self.dtypes = (a.shape, b.shape), (a.dtype, b.dtype)
+        return a - b
+
+    def backward(self, gy):
+        (sa, sb), (da, db) = self.shapes, self.dtypes
+        gb = unbroadcast(-gy, sb, db) if self.needs_grad[1] else None
+        return unbroadcast(gy, sa, da), gb
+
+
+def sub(a, b):
+    return Sub()(*_pair(a, b))
+
+
+class Mul(Function):
+    """y = a * b;   dL/da = dL/dy * b,   dL/db = dL/dy * a.   Saves a and b."""
+
+    def forward(self, a, b):
+        self.saved = (a, b)
+        return a * b
+
+    def backward(self, gy):
+        a, b = self.saved
+        ga = unbroadcast(gy * b, a.shape, a.dtype) if self.needs_grad[0] else None
+        gb = unbroadcast(gy * a, b.shape, b.dtype) if self.needs_grad[1] else None
+        return ga, gb
+
+
+def mul(a, b):
+    return Mul()(*_pair(a, b))
+
+
+class Div(Function):
+    """y = a / b;   dL/da = dL/dy / b,   dL/db = -dL/dy * a / b² = -dL/dy * y / b.   Saves b and y."""
+
+    def forward(self, a, b):
+        self.shapes, self.dtypes = (a.shape, b.shape), (a.dtype, b.dtype)
+        y = a / b
+        self.saved = (b, y)
+        return y
+
+    def backward(self, gy):
+        b, y = self.saved
+        (sa, sb), (da, db) = self.shapes, self.dtypes
+        ga = gy / b
+        gb = unbroadcast(-ga * y, sb, db) if self.needs_grad[1] else None
+        return unbroadcast(ga, sa, da), gb
+
+
+def div(a, b):
+    return Div()(*_pair(a, b))
+
+
+class Neg(Function):
+    """y = -x;   dL/dx = -dL/dy."""
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+
+def neg(x):
+    return Neg()(x)
+
+
+class Pow(Function):
+    """y = a ** b;   dL/da = dL/dy * b * a**(b-1),   dL/db = dL/dy * y * log(a).   Saves a, b, y."""
+
+    def forward(self, a, b):
+        y = a ** b
+        self.saved = (a, b, y)
+        return y
+
+    def backward(self, gy):
+        a, b, y = self.saved
+        ga = unbroadcast(gy * b * a ** (b - 1), a.shape, a.dtype) if self.needs_grad[0] else None
+        gb = unbroadcast(gy * y * self.xp.log(a), b.shape, b.dtype) if self.needs_grad[1] else None
+        return ga, gb
+
+
+def pow(a, b):
+    return Pow()(*_pair(a, b))
+
+
+class Exp(Function):
+    """y = exp(x);   dL/dx = dL/dy * y.   Saves y."""
+
+    def forward(self, x):
+        y = self.xp.exp(x)
+        self.saved = (y,)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved
+        return gy * y
+
+
+def exp(x):
+    return Exp()(x)
+
+
+class Log(Function):
+    """y = log(x);   dL/dx = dL/dy / x.   Saves x."""
+
+    def forward(self, x):
+        self.saved = (x,)
+        return self.xp.log(x)
+
+    def backward(self, gy):
+        (x,) = self.saved
+        return gy / x
+
+
+def log(x):
+    return Log()(x)
+
+
+class Sqrt(Function):
+    """y = sqrt(x);   dL/dx = dL/dy / (2 y).   Saves y."""
+
+    def forward(self, x):
+        y = self.xp.sqrt(x)
+        self.saved = (y,)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved
+        return gy / (2 * y)
+
+
+def sqrt(x):
+    return Sqrt()(x)
+
+
+class Abs(Function):
+    """y = |x|;   dL/dx = dL/dy * sign(x)   (0 at x = 0).   Saves x."""
+
+    def forward(self, x):
+        self.saved = (x,)
+        return self.xp.abs(x)
+
+    def backward(self, gy):
+        (x,) = self.saved
+        return gy * self.xp.sign(x)
+
+
+def abs(x):
+    return Abs()(x)
+
+
+class Clip(Function):
+    """y = min(max(x, a_min), a_max);   dL/dx = dL/dy where a_min <= x <= a_max, else 0.   Saves x."""
+
+    def __init__(self, a_min, a_max):
+        self.a_min, self.a_max = a_min, a_max
+
+    def forward(self, x):
+        self.saved = (x,)
+        return self.xp.clip(x, self.a_min, self.a_max)
+
+    def backward(self, gy):
+        (x,) = self.saved
+        inside = self.xp.ones(x.shape, dtype=bool)
+        if self.a_min is not None:
+            inside &= x >= self.a_min
+        if self.a_max is not None:
+            inside &= x <= self.a_max
+        return gy * inside
+
+
+def clip(x, a_min=None, a_max=None):
+    if a_min is None and a_max is None:
+        raise ValueError("clip: give a_min, a_max or both")
+    return Clip(a_min, a_max)(x)
+
+
+class Maximum(Function):
+    """y = max(a, b) elementwise;  the gradient goes to the larger input, split in half on ties."""
+
+    def forward(self, a, b):
+        self.saved = (a, b)
+        return self.xp.maximum(a, b)
+
+    def backward(self, gy):
+        a, b = self.saved
+        ga = gy * ((a > b) + (a == b).astype(gy.dtype) * 0.5)
+        return unbroadcast(ga, a.shape, a.dtype), unbroadcast(gy - ga, b.shape, b.dtype)
+
+
+def maximum(a, b):
+    return Maximum()(*_pair(a, b))
+
+
+class Minimum(Function):
+    """y = min(a, b) elementwise;  the gradient goes to the smaller input, split in half on ties."""
+
+    def forward(self, a, b):
+        self.saved = (a, b)
+        return self.xp.minimum(a, b)
+
+    def backward(self, gy):
+        a, b = self.saved
+        ga = gy * ((a < b) + (a == b).astype(gy.dtype) * 0.5)
+        return unbroadcast(ga, a.shape, a.dtype), unbroadcast(gy - ga, b.shape, b.dtype)
+
+
+def minimum(a, b):
+    return Minimum()(*_pair(a, b))
+
+
+class Where(Function):
+    """y = a where cond else b;   dL/da = dL/dy where cond (else 0),  dL/db = dL/dy where not cond."""
+
+    def __init__(self, cond):
+        self.cond = cond
+
+    def forward(self, a, b):
+        self.shapes, self.dtypes = (a.shape, b.shape), (a.dtype, b.dtype)
+        return self.xp.where(self.cond, a, b)
+
+    def backward(self, gy):
+        (sa, sb), (da, db) = self.shapes, self.dtypes
+        xp = self.xp
+        ga = unbroadcast(xp.where(self.cond, gy, 0), sa, da) if self.needs_grad[0] else None
+        gb = unbroadcast(xp.where(self.cond, 0, gy), sb, db) if self.needs_grad[1] else None
+        return ga, gb
+
+
+def where(cond, a, b):
+    """Elementwise `a if cond else b` (NumPy's where with three arguments); differentiable in a and b."""
+    like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else cond
+    if not isinstance(like, Tensor):
+        raise TypeError("where: at least one of cond, a, b must be a Tensor")
+    a, b = as_tensor(a, like), as_tensor(b, like)
+    cond = as_tensor(cond, like)
+    if cond._backend is not a._backend:
+        raise DeviceError(f"where: cond is on '{cond.device}' but the values are on '{a.device}'")
+    return Where(cond.data.astype(bool, copy=False))(a, b)
+
+
+# -- comparisons: boolean results, no gradient ------------------------------------------------------------
+def _compare(name, a, b):
+    a, b = _pair(a, b)
+    if a._backend is not b._backend:
+        raise DeviceError(f"{name}: operands are on '{a.device}' and '{b.device}'")
+    result = getattr(a._backend.xp, name)(a.data, b.data)
+    return Tensor._make(a._backend.xp.asarray(result), a._backend, False, None)
+
+
+def less(a, b):
+    return _compare("less", a, b)
+
+
+def less_equal(a, b):
+    return _compare("less_equal", a, b)
+
+
+def greater(a, b):
+    return _compare("greater", a, b)
+
+
+def greater_equal(a, b):
+    return _compare("greater_equal", a, b)
+
+
+def equal(a, b):
+    return _compare("equal", a, b)
+
+
+def not_equal(a, b):
+    return _compare("not_equal", a, b)

@@ -1,0 +1,55 @@
+"""Matrix product with NumPy's matmul rules (1-d operands, broadcast batch dimensions)."""
+
+import numpy as np
+
+from minidl.autograd import Function
+from minidl.errors import ShapeError
+from minidl.ops.broadcast import unbroadcast
+from minidl.ops.elementwise import _pair
+
+
+class MatMul(Function):
+    """y = a @ b;   dL/da = dL/dy @ bᵀ,   dL/db = aᵀ @ dL/dy   (batch axes summed back).   Saves a, b.
+
+    A 1-d `a` acts as a row (1, k) and a 1-d `b` as a column (k, 1), as in NumPy.
+    """
+
+    def forward(self, a, b):
+        self.saved = (a, b)
+        return a @ b
+
+    def backward(self, gy):
+        a, b = self.saved
+        xp = self.xp
+        a2 = a if a.ndim > 1 else a.reshape(1, -1)
+        b2 = b if b.ndim > 1 else b.reshape(-1, 1)
+        g = gy
+        if a.ndim == 1:
+            g = xp.expand_dims(g, -2)
+        if b.ndim == 1:
+            g = xp.expand_dims(g, -1)
+        ga = gb = None
+        if self.needs_grad[0]:
+            ga = unbroadcast(g @ xp.swapaxes(b2, -1, -2), a2.shape, a.dtype).reshape(a.shape)
+        if self.needs_grad[1]:
+            gb = unbroadcast(xp.swapaxes(a2, -1, -2) @ g, b2.shape, b.dtype).reshape(b.shape)
+        return ga, gb
+
+
+def matmul(a, b):
+    """Matrix product `a @ b` (NumPy's matmul semantics), with a clear error on incompatible shapes."""
+    a, b = _pair(a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError(f"matmul: operands must have at least 1 dimension, got shapes {a.shape} and {b.shape} "
+                         f"(use * to multiply by a scalar)")
+    k_a = a.shape[-1]
+    k_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if k_a != k_b:
+        raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} are not aligned: the last dimension of the "
+                         f"first ({k_a}) must equal the {'second-to-last' if b.ndim > 1 else 'only'} dimension "
+                         f"of the second ({k_b})")
+    try:
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError as exc:
+        raise ShapeError(f"matmul: the batch dimensions of {a.shape} and {b.shape} do not broadcast") from exc
+    return MatMul()(a, b)

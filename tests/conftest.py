@@ -1,0 +1,29 @@
+"""Shared fixtures: the devices every device-aware test runs on, and the PyTorch reference."""
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+import minidl as mdl
+
+settings.register_profile("ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("slow", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# "strict" is the CPU stand-in whose arrays refuse silent NumPy conversion, as CuPy's do: every
+# device-aware test runs on it, so a device leak fails in CI. "cuda" runs only where a GPU works.
+DEVICES = ["cpu", "strict", pytest.param("cuda", marks=pytest.mark.gpu)]
+
+
+@pytest.fixture(params=DEVICES)
+def device(request):
+    if request.param == "cuda" and not mdl.cuda.is_available():
+        pytest.skip("no CUDA GPU with CuPy on this machine")
+    return request.param
+
+
+@pytest.fixture
+def torch():
+    """PyTorch, the reference implementation; tests using it skip with a reason where it is missing."""
+    return pytest.importorskip("torch", reason="PyTorch is not installed (pip install torch==2.13.0)")
