@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from minidl.backend import StrictArray, get_backend
+from minidl.backend import StrictArray, backend_of_array, get_backend
 from minidl.errors import DTypeError
 from minidl.tensor import Tensor
 
@@ -56,12 +56,8 @@ def to_array(data, device=None, dtype=None, copy=True):
 
 def _device_of_array(data):
     """The device name of an array from any backend, or None for host data that is not an array."""
-    if isinstance(data, np.ndarray):
-        return "cpu"
-    if isinstance(data, StrictArray):
-        return "strict"
-    if type(data).__module__.startswith("cupy"):
-        return "cuda"
+    if isinstance(data, np.ndarray) or isinstance(data, StrictArray) or type(data).__module__.startswith("cupy"):
+        return backend_of_array(data).device
     return None
 
 

@@ -46,6 +46,15 @@ def get_backend(device="cpu"):
     return backend
 
 
+def backend_of_array(array):
+    """The Backend whose arrays `array` belongs to (NumPy arrays and scalars: the CPU)."""
+    if isinstance(array, StrictArray):
+        return get_backend("strict")
+    if type(array).__module__.startswith("cupy"):
+        return get_backend("cuda")
+    return get_backend("cpu")
+
+
 def seed_all(seed):
     """Seed every backend's generator, now and for backends created later."""
     global _seed
@@ -54,5 +63,5 @@ def seed_all(seed):
         backend.seed(seed)
 
 
-__all__ = ["Backend", "NumpyBackend", "StrictBackend", "StrictArray", "get_backend", "normalize_device",
+__all__ = ["Backend", "backend_of_array", "NumpyBackend", "StrictBackend", "StrictArray", "get_backend", "normalize_device",
            "seed_all", "cuda_is_available"]
