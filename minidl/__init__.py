@@ -12,12 +12,14 @@ from minidl.autograd import Function, enable_grad, is_grad_enabled, no_grad
 from minidl.backend import get_backend as backend
 from minidl.creation import (arange, bool_, eye, float32, float64, full, int64, ones, ones_like, rand, randn,
                              tensor, zeros, zeros_like)
-from minidl.errors import DeviceError, DTypeError, GradcheckError, GraphError, MinidlError, ShapeError
+from minidl.errors import (DeviceError, DTypeError, GradcheckError, GraphError, MinidlError, SerializationError,
+                           ShapeError)
 from minidl.ops import (abs, argmax, argmin, clip, concatenate, exp, expand_dims, flatten, leaky_relu, log,
                         log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum, pad, relu, reshape,
                         sigmoid, softmax, sqrt, squeeze, stack, sum, tanh, transpose, var, where)
 from minidl import cuda  # noqa: F401
 from minidl.random import manual_seed
 from minidl.gradcheck import gradcheck
+from minidl.serialization import load, save
 
 __version__ = "0.1.0"

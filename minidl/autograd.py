@@ -154,7 +154,7 @@ def run_backward(root, seed, retain_graph=False):
         _accumulate(root, seed)
     order = topological_order(root.grad_fn)
     grads = {root.grad_fn: seed}
-    given = set()  # ids of arrays already stored in some .grad: never store one array twice
+    given = set()  # ids of arrays already stored in some .grad
     for fn in order:
         grad_output = grads.pop(fn)
         grad_inputs = fn.backward(grad_output)
@@ -168,10 +168,11 @@ def run_backward(root, seed, retain_graph=False):
                 continue
             gx = _checked_gradient(fn, i, x, gx)
             if x.grad_fn is None or x._retains_grad:
-                if id(gx) in given:
-                    gx = gx.copy()
-                given.add(id(gx))
-                _accumulate(x, gx)
+                stored = gx
+                if id(gx) in given or gx.base is not None:  # .grad owns its array: no views, no sharing
+                    stored = gx.copy()
+                given.add(id(stored))
+                _accumulate(x, stored)
             if x.grad_fn is not None:
                 previous = grads.get(x.grad_fn)
                 grads[x.grad_fn] = gx if previous is None else previous + gx

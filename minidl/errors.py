@@ -27,3 +27,7 @@ class GraphError(MinidlError, RuntimeError):
 
 class GradcheckError(MinidlError, AssertionError):
     """Analytic and numerical gradients disagree: raised by `minidl.gradcheck`."""
+
+
+class SerializationError(MinidlError, ValueError):
+    """A saved file is missing, truncated, corrupted, of another format or of an unknown version."""

@@ -78,6 +78,16 @@ class Backend:
         """target[index] += values, adding repeated indices once per occurrence (in place)."""
         self.xp.add.at(target, index, values)
 
+    def sliding_windows(self, x, kernel_size, stride):
+        """A read-only view of the kh×kw windows over the last two axes of `x`, no copy.
+
+        x: (..., H, W) -> (..., kh, kw, Ho, Wo) with Ho = (H - kh) // sh + 1 (Wo alike), where
+        view[..., i, j, r, c] = x[..., r*sh + i, c*sw + j]. Window offsets come before the output
+        positions so that `view[..., i, j, :, :]` (one offset, all windows) is a plain strided slice.
+        """
+        shape, strides = _window_geometry(x, kernel_size, stride)
+        return self.xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
+
     def __repr__(self):
         return f"<minidl backend {self.name!r} device={self.device!r}>"
 
@@ -85,3 +95,15 @@ class Backend:
 def _sampling_dtype(dtype):
     """NumPy's generator samples float32 or float64 only: float64 unless float32 was asked for."""
     return np.float32 if np.dtype(dtype) == np.float32 else np.float64
+
+
+def _window_geometry(x, kernel_size, stride):
+    """Shape and byte strides of the (..., kh, kw, Ho, Wo) window view of `x` (see sliding_windows)."""
+    (kh, kw), (sh, sw) = kernel_size, stride
+    *lead, h, w = x.shape
+    if h < kh or w < kw:
+        raise ValueError(f"sliding_windows: a {kh}x{kw} window does not fit in a {h}x{w} array")
+    *lead_strides, s_h, s_w = x.strides
+    shape = (*lead, kh, kw, (h - kh) // sh + 1, (w - kw) // sw + 1)
+    strides = (*lead_strides, s_h, s_w, s_h * sh, s_w * sw)
+    return shape, strides

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from minidl.backend.base import Backend
+from minidl.backend.base import Backend, _window_geometry
 from minidl.errors import DeviceError
 
 _INSTALL_HINT = ("install it with `pip install minidl[gpu]` (CuPy for your CUDA version), "
@@ -70,3 +70,7 @@ class CupyBackend(Backend):
 
     def scatter_add(self, target, index, values):
         self._cupyx.scatter_add(target, index, values)
+
+    def sliding_windows(self, x, kernel_size, stride):
+        shape, strides = _window_geometry(x, kernel_size, stride)
+        return self.xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)

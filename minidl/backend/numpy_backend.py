@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from minidl.backend.base import Backend
+from minidl.backend.base import Backend, _window_geometry
 
 
 class NumpyBackend(Backend):
@@ -20,3 +20,7 @@ class NumpyBackend(Backend):
 
     def to_host(self, array):
         return np.asarray(array)
+
+    def sliding_windows(self, x, kernel_size, stride):
+        shape, strides = _window_geometry(x, kernel_size, stride)
+        return np.lib.stride_tricks.as_strided(x, shape=shape, strides=strides, writeable=False)

@@ -11,7 +11,7 @@ import types
 
 import numpy as np
 
-from minidl.backend.base import Backend
+from minidl.backend.base import Backend, _window_geometry
 
 _LEAK_MESSAGE = ("Implicit conversion of a 'strict' device array to a NumPy array is not allowed "
                  "(CuPy arrays refuse it the same way): use backend.to_host(array) or Tensor.numpy()")
@@ -45,6 +45,8 @@ class StrictArray:
 
     # -- everything else behaves as the wrapped array ----------------------------------------------
     def __getattr__(self, name):
+        if name.startswith("__"):  # NumPy's buffer protocols (__array_interface__, ...) would leak the data
+            raise AttributeError(name)
         attr = getattr(self._a, name)
         if callable(attr):
             return lambda *args, **kwargs: _wrap(attr(*_unwrap(args), **_unwrap(kwargs)))
@@ -186,3 +188,9 @@ class StrictBackend(Backend):
         if type(data) is StrictArray:
             return data if dtype is None else data.astype(dtype, copy=False)
         return StrictArray(np.array(data, dtype=dtype, copy=True))
+
+    def sliding_windows(self, x, kernel_size, stride):
+        if type(x) is not StrictArray:
+            raise TypeError(f"sliding_windows: expected a 'strict' device array, got {type(x).__name__}")
+        shape, strides = _window_geometry(x._a, kernel_size, stride)
+        return StrictArray(np.lib.stride_tricks.as_strided(x._a, shape=shape, strides=strides, writeable=False))

@@ -1,5 +1,6 @@
 """`Parameter`: a Tensor that a Module learns (requires grad, listed by `parameters()`)."""
 
+from minidl.creation import zeros
 from minidl.tensor import Tensor
 
 
@@ -15,3 +16,8 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
+
+
+def empty_parameter(shape, dtype=None, device="cpu"):
+    """A zero-filled Parameter (float32 by default) for a layer to initialise."""
+    return Parameter(zeros(shape, dtype=dtype, device=device))

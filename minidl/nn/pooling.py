@@ -1,0 +1,36 @@
+"""Pooling layers: MaxPool2d and AvgPool2d over (N, C, H, W)."""
+
+from minidl.errors import ShapeError
+from minidl.nn import functional as F
+from minidl.nn.module import Module
+
+
+class _Pool2d(Module):
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+
+    def check(self, x):
+        if x.ndim != 4:
+            raise ShapeError(f"{self!r} expects inputs of shape (N, C, H, W), got {x.shape}")
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool2d(_Pool2d):
+    """y = the maximum of each kernel_size window (stride defaults to kernel_size; padding is -inf)."""
+
+    def forward(self, x):
+        self.check(x)
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+
+class AvgPool2d(_Pool2d):
+    """y = the mean of each kernel_size window (zero padding counted in the mean, as PyTorch's default)."""
+
+    def forward(self, x):
+        self.check(x)
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
