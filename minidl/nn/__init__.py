@@ -1,0 +1,13 @@
+"""`minidl.nn`: Module, layers, losses, initialisation (PyTorch's names and numerics)."""
+
+from minidl.nn import functional, init  # noqa: F401
+from minidl.nn.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from minidl.nn.containers import Sequential
+from minidl.nn.conv import Conv2d
+from minidl.nn.dropout import Dropout
+from minidl.nn.linear import Flatten, Identity, Linear
+from minidl.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss
+from minidl.nn.module import Module
+from minidl.nn.normalization import BatchNorm1d, BatchNorm2d
+from minidl.nn.parameter import Parameter
+from minidl.nn.pooling import AvgPool2d, MaxPool2d
