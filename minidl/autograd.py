@@ -70,26 +70,22 @@ class Function:
     output_backend = None  # set by ops whose output lives on another device (Tensor.to)
 
     def __call__(self, *inputs):
-        from minidl.tensor import Tensor  # tensor.py and autograd.py are one layer; import at call time
-
         backend = inputs[0]._backend
-        for i, x in enumerate(inputs):
+        for x in inputs:
             if x._backend is not backend:
-                raise DeviceError(f"{type(self).__name__}: all inputs must be on one device, but input 0 is on "
-                                  f"'{backend.device}' and input {i} is on '{x._backend.device}'; "
-                                  f"move one with .to(device)")
+                raise _device_mismatch(self, inputs)
         self.backend = backend
         out = self.forward(*[x.data for x in inputs])
         out_backend = self.output_backend or backend
         if type(out) is not out_backend.array_type:
             out = device_array(out_backend, out, lambda: f"{self.name}.forward")
         if _grad_enabled.get():
-            needs_grad = tuple(x.requires_grad for x in inputs)
+            needs_grad = tuple([x._requires_grad for x in inputs])
             if True in needs_grad:
                 self.inputs = inputs
                 self.needs_grad = needs_grad
-                return Tensor._make(out, out_backend, True, self)
-        return Tensor._make(out, out_backend, False, None)
+                return _make_tensor(out, out_backend, True, self)
+        return _make_tensor(out, out_backend, False, None)
 
     @property
     def xp(self):
@@ -112,6 +108,11 @@ class Function:
 
     def __repr__(self):
         return f"<{self.name} backward>"
+
+
+def _device_mismatch(fn, inputs):
+    devices = ", ".join(f"input {i} on '{x.device}'" for i, x in enumerate(inputs))
+    return DeviceError(f"{fn.name}: all inputs must be on one device, got {devices}; move one with .to(device)")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -181,12 +182,10 @@ def run_backward(root, seed, retain_graph=False):
 
 
 def _accumulate(tensor, grad_array):
-    from minidl.tensor import Tensor
-
     if tensor.grad is None:
-        tensor.grad = Tensor._make(grad_array, tensor._backend, False, None)
+        tensor.grad = _make_tensor(grad_array, tensor._backend, False, None)
     else:
-        tensor.grad = Tensor._make(tensor.grad.data + grad_array, tensor._backend, False, None)
+        tensor.grad = _make_tensor(tensor.grad.data + grad_array, tensor._backend, False, None)
 
 
 def _checked_gradient(fn, i, x, gx):
@@ -217,3 +216,8 @@ def device_array(backend, array, where):
         return array
     raise DeviceError(f"{where()} produced a {type(array).__name__}, but its device '{backend.device}' "
                       f"works on {backend.array_type.__name__} arrays")
+
+
+from minidl.tensor import Tensor  # noqa: E402  (tensor.py imports this module first; see minidl/__init__.py)
+
+_make_tensor = Tensor._make
