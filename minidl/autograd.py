@@ -142,11 +142,12 @@ def topological_order(root):
     return order
 
 
-def run_backward(root, seed, retain_graph=False):
+def run_backward(root, seed, retain_graph=False, on_node=None):
     """Back-propagate `seed` (the gradient of some scalar w.r.t. `root`) through `root`'s graph.
 
     Leaves that require grad get `.grad` (summed into any existing one); intermediate tensors get it
-    only if they called `retain_grad()`.
+    only if they called `retain_grad()`. `on_node(fn, grad_output, grad_inputs)`, when given, is
+    called after each node's backward, before its saved arrays are freed (`minidl.viz.trace` uses it).
     """
     if root.grad_fn is None:  # backward on a leaf: its gradient is the seed itself
         _accumulate(root, seed)
@@ -164,10 +165,13 @@ def run_backward(root, seed, retain_graph=False):
         if len(grad_inputs) != len(fn.inputs):
             raise GraphError(f"{fn.name}.backward returned {len(grad_inputs)} gradients for "
                              f"{len(fn.inputs)} inputs")
+        checked = []
         for i, (x, gx, needed) in enumerate(zip(fn.inputs, grad_inputs, fn.needs_grad)):
             if not needed:
+                checked.append(None)
                 continue
             gx = _checked_gradient(fn, i, x, gx)
+            checked.append(gx)
             if x.grad_fn is None or x._retains_grad:
                 stored = gx
                 if id(gx) in given or gx.base is not None:  # .grad owns its array: no views, no sharing
@@ -177,6 +181,8 @@ def run_backward(root, seed, retain_graph=False):
             if x.grad_fn is not None:
                 previous = grads.get(x.grad_fn)
                 grads[x.grad_fn] = gx if previous is None else previous + gx
+        if on_node is not None:
+            on_node(fn, grad_output, checked)
         if not retain_graph:
             fn.release()
 
