@@ -1,0 +1,126 @@
+"""2-d max and average pooling over (N, C, H, W), as PyTorch's max_pool2d and avg_pool2d.
+
+Both loop over the kh*kw offsets of a window (never over the batch): the elements at offset (i, j)
+of every window form one strided slice of the padded input, so a pool is kh*kw elementwise
+operations on whole arrays. (A reduction over a reshaped (..., kh, ..., kw) view is ~35x slower in
+NumPy: its inner loops are only kw long.)
+"""
+
+from minidl.autograd import Function, is_grad_enabled
+from minidl.errors import DTypeError, ShapeError
+from minidl.ops.conv import _pair, pad_spatial, window
+
+
+def _offsets(kernel_size):
+    kh, kw = kernel_size
+    return [(i, j) for i in range(kh) for j in range(kw)]
+
+
+class MaxPool2d(Function):
+    """y[n, c, r, s] = max of the window of xpad (padded with -inf) at (r*sh, s*sw);
+    dL/dx = dL/dy routed to the window's maximum (the first one, in row-major order, on ties).
+    Saves, per output element, the offset k = i*kw + j of its maximum in the window (computed in
+    forward only when a gradient will be needed)."""
+
+    def __init__(self, kernel_size, stride, padding, keep_index):
+        self.kernel_size, self.stride, self.padding, self.keep_index = kernel_size, stride, padding, keep_index
+
+    def forward(self, x):
+        xp = self.xp
+        kh, kw = self.kernel_size
+        xpad = pad_spatial(xp, x, self.padding, fill=-float("inf"))
+        out_hw = ((xpad.shape[2] - kh) // self.stride[0] + 1, (xpad.shape[3] - kw) // self.stride[1] + 1)
+        offsets = _offsets(self.kernel_size)
+        y = window(xpad, 0, 0, self.stride, out_hw).copy()
+        if not self.keep_index:
+            for i, j in offsets[1:]:
+                xp.maximum(y, window(xpad, i, j, self.stride, out_hw), out=y)
+            return y
+        index = xp.zeros(y.shape, dtype="uint8" if kh * kw < 256 else "int32")
+        for k, (i, j) in enumerate(offsets[1:], start=1):
+            v = window(xpad, i, j, self.stride, out_hw)
+            xp.copyto(index, k, where=v > y)  # strictly greater: the first maximum keeps its place
+            xp.maximum(y, v, out=y)
+        self.saved = (index,)
+        self.shapes = (x.shape, xpad.shape, out_hw)
+        return y
+
+    def backward(self, gy):
+        xp = self.xp
+        (index,) = self.saved
+        (n, c, h, w), padded_shape, out_hw = self.shapes
+        gpad = xp.zeros(padded_shape, dtype=gy.dtype)
+        overlap = self.stride[0] < self.kernel_size[0] or self.stride[1] < self.kernel_size[1]
+        for k, (i, j) in enumerate(_offsets(self.kernel_size)):
+            target = window(gpad, i, j, self.stride, out_hw)
+            if overlap:
+                target += gy * (index == k)
+            else:  # each input element lies in at most one window: write, do not add
+                xp.multiply(gy, index == k, out=target)
+        ph, pw = self.padding
+        return gpad[:, :, ph:ph + h, pw:pw + w] if (ph or pw) else gpad
+
+
+class AvgPool2d(Function):
+    """y[n, c, r, s] = mean of the kh×kw window of xpad (zero padding counted, PyTorch's default);
+    dL/dx = dL/dy / (kh*kw) added to every element of its window."""
+
+    def __init__(self, kernel_size, stride, padding):
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+
+    def forward(self, x):
+        kh, kw = self.kernel_size
+        xpad = pad_spatial(self.xp, x, self.padding)
+        out_hw = ((xpad.shape[2] - kh) // self.stride[0] + 1, (xpad.shape[3] - kw) // self.stride[1] + 1)
+        offsets = _offsets(self.kernel_size)
+        y = window(xpad, 0, 0, self.stride, out_hw).copy()
+        for i, j in offsets[1:]:
+            y += window(xpad, i, j, self.stride, out_hw)
+        y *= 1.0 / (kh * kw)  # a Python float: float32 stays float32
+        self.shapes = (x.shape, xpad.shape, out_hw)
+        return y
+
+    def backward(self, gy):
+        (n, c, h, w), padded_shape, out_hw = self.shapes
+        kh, kw = self.kernel_size
+        g = gy * (1.0 / (kh * kw))
+        gpad = self.xp.zeros(padded_shape, dtype=gy.dtype)
+        for i, j in _offsets(self.kernel_size):
+            target = window(gpad, i, j, self.stride, out_hw)
+            target += g
+        ph, pw = self.padding
+        return gpad[:, :, ph:ph + h, pw:pw + w] if (ph or pw) else gpad
+
+
+def _pool_arguments(op, x, kernel_size, stride, padding):
+    kernel_size = _pair(kernel_size, "kernel_size", op, minimum=1)
+    stride = kernel_size if stride is None else _pair(stride, "stride", op, minimum=1)
+    padding = _pair(padding, "padding", op)
+    if x.ndim != 4:
+        raise ShapeError(f"{op}: expected input of shape (N, C, H, W), got shape {x.shape}")
+    if x.dtype.kind != "f":
+        raise DTypeError(f"{op}: input must be floating point, got {x.dtype}")
+    if padding[0] > kernel_size[0] // 2 or padding[1] > kernel_size[1] // 2:
+        raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {kernel_size}")
+    h, w = x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1]
+    if h < kernel_size[0] or w < kernel_size[1]:
+        raise ShapeError(f"{op}: kernel {kernel_size[0]}x{kernel_size[1]} is larger than the padded input "
+                         f"{h}x{w} (input shape {x.shape}, padding {padding})")
+    return kernel_size, stride, padding
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0):
+    """Max pooling of x (N, C, H, W); stride defaults to kernel_size; padding pads with -inf.
+
+    kernel_size, stride, padding: an int or a pair. Returns (N, C, Ho, Wo), Ho = (H + 2*ph - kh) // sh + 1.
+    """
+    kernel_size, stride, padding = _pool_arguments("max_pool2d", x, kernel_size, stride, padding)
+    keep_index = x.requires_grad and is_grad_enabled()  # inference skips the argmax bookkeeping
+    return MaxPool2d(kernel_size, stride, padding, keep_index)(x)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    """Average pooling of x (N, C, H, W); stride defaults to kernel_size; zero padding, counted in the
+    average (PyTorch's count_include_pad=True). Returns (N, C, Ho, Wo)."""
+    kernel_size, stride, padding = _pool_arguments("avg_pool2d", x, kernel_size, stride, padding)
+    return AvgPool2d(kernel_size, stride, padding)(x)
