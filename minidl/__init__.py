@@ -21,5 +21,6 @@ from minidl import cuda  # noqa: F401
 from minidl.random import manual_seed
 from minidl.gradcheck import gradcheck
 from minidl.serialization import load, save
+from minidl import nn, optim  # noqa: F401,E402  (mdl.nn, mdl.optim after the core)
 
 __version__ = "0.1.0"

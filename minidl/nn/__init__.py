@@ -1,6 +1,6 @@
 """`minidl.nn`: Module, layers, losses, initialisation (PyTorch's names and numerics)."""
 
-from minidl.nn import functional, init  # noqa: F401
+from minidl.nn import functional, init, utils  # noqa: F401
 from minidl.nn.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from minidl.nn.containers import Sequential
 from minidl.nn.conv import Conv2d

@@ -1,0 +1,268 @@
+"""`Optimizer`: the base class of every optimizer (param groups, per-parameter state, state dicts).
+
+An optimizer holds `param_groups`, a list of dicts: each has "params" (a list of Parameters) and the
+hyper-parameters of that group ("lr", "momentum", ...). Groups let one model train with several
+settings, e.g. smaller learning rates for the early layers when fine-tuning:
+
+    opt = SGD([{"params": backbone_params, "lr": 1e-4},
+               {"params": head_params}], lr=1e-2, momentum=0.9)   # head uses the default 1e-2
+
+`state[p]` is the per-parameter state (step count, momentum buffer, moment estimates), created on the
+first step that updates `p`. `step()` updates every parameter that requires grad and has a gradient,
+in place on `p.data`; frozen parameters (`requires_grad=False`) and those without `.grad` are skipped.
+
+`state_dict()` uses PyTorch's layout, with parameters named by their position across the groups:
+    {"state": {0: {"step": 3, "exp_avg": array, ...}, ...},
+     "param_groups": [{"lr": 0.01, ..., "params": [0, 1]}, {"lr": 0.1, ..., "params": [2, 3]}]}
+"""
+
+import math
+import numbers
+from collections import defaultdict
+
+from minidl.autograd import enable_grad
+from minidl.errors import ShapeError
+from minidl.tensor import Tensor
+
+
+class Optimizer:
+    """Base class: subclasses set `defaults` and implement `_init_state` and `_update`.
+
+    Args:
+        params:   an iterable of Parameters, or of dicts (param groups) each with a "params" entry
+        defaults: the hyper-parameters a group gets for every key it does not set itself
+    """
+
+    def __init__(self, params, defaults):
+        self.defaults = dict(defaults)
+        self._check_hyperparameters(self.defaults, "")
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        if isinstance(params, Tensor):
+            raise TypeError(f"{type(self).__name__}: params should be an iterable of Parameters or of dicts "
+                            f"(param groups), got a single Tensor; wrap it in a list: [param]")
+        if isinstance(params, dict):
+            params = [params]
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list: pass model.parameters() "
+                             f"or a list of param-group dicts")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    # -- parameter groups --------------------------------------------------------------------------------
+    def add_param_group(self, param_group):
+        """Add a group of parameters with its own hyper-parameters (missing ones come from the defaults).
+
+        Typical use: unfreeze more layers while fine-tuning, with a smaller learning rate.
+        """
+        name = type(self).__name__
+        if not isinstance(param_group, dict):
+            raise TypeError(f"{name}.add_param_group expects a dict like {{'params': [...], 'lr': 0.01}}, "
+                            f"got {type(param_group).__name__}")
+        if "params" not in param_group:
+            raise ValueError(f"{name}: a param group needs a 'params' entry (the list of Parameters); "
+                             f"its keys are {sorted(param_group)}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError(f"{name}: a param group's 'params' must be an ordered sequence (a list), not a "
+                            f"set: the order of parameters is what names them in state_dict()")
+        else:
+            params = list(params)
+        index = len(self.param_groups)
+        seen = set()
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{name}: param group {index} holds a {type(p).__name__}; an optimizer "
+                                f"updates Tensors (Parameters) only")
+            if not p.is_leaf:
+                raise ValueError(f"{name}: param group {index} holds a non-leaf tensor (the result of an "
+                                 f"operation, grad_fn={p.grad_fn.name}); optimize the leaf Parameters")
+            if id(p) in seen:
+                raise ValueError(f"{name}: param group {index} lists a parameter of shape {p.shape} twice; "
+                                 f"it would be updated twice per step")
+            seen.add(id(p))
+        for i, other in enumerate(self.param_groups):
+            if any(id(q) in seen for q in other["params"]):
+                raise ValueError(f"{name}: the new param group shares parameters with param group {i}; each "
+                                 f"parameter may belong to one group only")
+        group = {"params": params}
+        for key, value in param_group.items():
+            if key != "params":
+                group[key] = value
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        self._check_hyperparameters(group, f" (param group {index})")
+        self.param_groups.append(group)
+
+    def _check_hyperparameters(self, group, where):
+        """Raise ValueError for a hyper-parameter outside its allowed range; `where` names the group."""
+
+    # -- the update ---------------------------------------------------------------------------------------
+    def zero_grad(self, set_to_none=True):
+        """Forget the gradients of every parameter (`p.grad = None`, PyTorch's default).
+
+        With `set_to_none=False` each gradient becomes a new zero array instead (the old array is
+        not written to: it may be shared).
+        """
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad = Tensor._make(p.backend.xp.zeros_like(p.grad.data), p.backend, False, None)
+
+    def step(self, closure=None):
+        """Update every parameter that requires grad and has a gradient; return `closure()`'s loss.
+
+        `closure`, when given, re-evaluates the model and returns the loss (it runs with grad enabled).
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None or not p.requires_grad:
+                    continue
+                state = self.state[p]
+                if not state:
+                    self._init_state(p, state, group)
+                self._update(p, p.grad.data, state, group)
+        return loss
+
+    def _init_state(self, p, state, group):
+        """Fill the empty `state` dict of parameter `p` before its first update."""
+
+    def _update(self, p, grad, state, group):
+        """Update `p.data` in place from the gradient array `grad` (never written to).
+
+        Read hyper-parameters as `float(group[key])`: Python floats are weak scalars for NumPy 2 and
+        CuPy, so a float32 parameter stays float32 even when a user passed `np.float64(0.1)`.
+        """
+        raise NotImplementedError
+
+    # -- saving and restoring -------------------------------------------------------------------------------
+    def state_dict(self):
+        """A snapshot of the optimizer: {"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}.
+
+        Parameters are named by their position across the groups (0, 1, ... in group order); arrays
+        are copies on the parameters' device (`mdl.save` moves them to the host).
+        """
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {key: value for key, value in group.items() if key != "params"}
+            packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append(packed)
+        state = {}
+        for p, p_state in self.state.items():
+            if id(p) in index and p_state:
+                state[index[id(p)]] = {key: _copy_value(p, value) for key, value in p_state.items()}
+        return {"state": dict(sorted(state.items())), "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore what `state_dict()` returned (possibly through `mdl.save`/`mdl.load`).
+
+        The groups must match this optimizer's in number and size; hyper-parameters come from the saved
+        groups, the parameters stay this optimizer's. State arrays move onto each parameter's device and
+        floating ones take its dtype. Nothing changes unless the whole state dict is valid.
+        """
+        name = type(self).__name__
+        if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
+            raise ValueError(f"{name}.load_state_dict expects the dict that state_dict() returns, with keys "
+                             f"'state' and 'param_groups'; got {_describe(state_dict)}")
+        saved_groups = list(state_dict["param_groups"])
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"{name}.load_state_dict: the state dict has {len(saved_groups)} parameter group(s), "
+                             f"this optimizer has {len(self.param_groups)}")
+        by_index = {}
+        new_groups = []
+        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            saved_params = list(saved["params"])
+            if len(saved_params) != len(group["params"]):
+                raise ValueError(f"{name}.load_state_dict: parameter group {i} has {len(saved_params)} "
+                                 f"parameter(s) in the state dict and {len(group['params'])} in this optimizer")
+            for saved_index, p in zip(saved_params, group["params"]):
+                by_index[int(saved_index)] = p
+            new_group = {key: value for key, value in group.items()}
+            for key, value in saved.items():
+                if key != "params":
+                    new_group[key] = tuple(value) if key == "betas" else value
+            self._check_hyperparameters(new_group, f" (loaded param group {i})")
+            new_groups.append(new_group)
+        new_state = defaultdict(dict)
+        for key, saved_state in state_dict["state"].items():
+            k = int(key)
+            if k not in by_index:
+                raise ValueError(f"{name}.load_state_dict: the state dict has state for parameter {k}, which none "
+                                 f"of its param groups lists (they list {sorted(by_index)})")
+            p = by_index[k]
+            new_state[p] = {field: _restore_value(p, k, field, value) for field, value in saved_state.items()}
+        self.param_groups = new_groups
+        self.state = new_state
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(group):
+                if key != "params":
+                    lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+# -- helpers for subclasses ---------------------------------------------------------------------------------
+def check_nonnegative(group, key, where, owner):
+    """ValueError unless group[key] is a number >= 0 (NaN is rejected too)."""
+    value = group[key]
+    if not _is_real(value) or not 0.0 <= value:
+        raise ValueError(f"{owner}: {key} must be a number >= 0, got {value!r}{where}")
+
+
+def check_betas(group, where, owner):
+    """ValueError unless group['betas'] is a pair of numbers in [0, 1)."""
+    betas = group["betas"]
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"{owner}: betas must be a pair (beta1, beta2), got {betas!r}{where}")
+    for i, beta in enumerate(betas):
+        if not _is_real(beta) or not 0.0 <= beta < 1.0:
+            raise ValueError(f"{owner}: betas[{i}] must be in [0, 1), got {beta!r}{where}")
+
+
+def _is_real(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and not math.isnan(value)
+
+
+def _copy_value(p, value):
+    return value.copy() if p.backend.is_array(value) else value
+
+
+def _restore_value(p, index, field, value):
+    """A saved state entry for parameter `p`: arrays onto p's device (floating ones in p's dtype)."""
+    if field == "step":
+        return int(value)
+    if not hasattr(value, "shape") or not hasattr(value, "dtype"):
+        return value
+    array = p.backend.asarray(value)
+    if array is value:
+        array = array.copy()  # never share storage with the dict being loaded
+    if array.dtype.kind == "f" and array.dtype != p.dtype:
+        array = array.astype(p.dtype)
+    if array.shape != p.shape:
+        raise ShapeError(f"load_state_dict: state {field!r} of parameter {index} has shape {array.shape}, "
+                         f"but that parameter has shape {p.shape}")
+    return array
+
+
+def _describe(obj):
+    if isinstance(obj, dict):
+        return f"a dict with keys {sorted(map(str, obj))}"
+    return f"a {type(obj).__name__}"
