@@ -47,20 +47,12 @@ class BatchNormTrain(Function):
         xhat, inv_std, weight = self.saved
         n = xhat.size // xhat.shape[1]
         dxhat = gy if weight is None else gy * weight
-        grads = [None]
+        gx = None
         if self.needs_grad[0]:
             sum_dxhat = dxhat.sum(axis=self.axes, keepdims=True)
             sum_dxhat_xhat = (dxhat * xhat).sum(axis=self.axes, keepdims=True)
-            grads[0] = (dxhat * n - sum_dxhat - xhat * sum_dxhat_xhat) * (inv_std * (1.0 / n))
-        k = 1
-        if self.has_weight:
-            gw = (gy * xhat).sum(axis=self.axes) if self.needs_grad[k] else None
-            grads.append(None if gw is None else gw.astype(self.inputs[k].dtype, copy=False))
-            k += 1
-        if self.has_bias:
-            gb = gy.sum(axis=self.axes) if self.needs_grad[k] else None
-            grads.append(None if gb is None else gb.astype(self.inputs[k].dtype, copy=False))
-        return tuple(grads)
+            gx = (dxhat * n - sum_dxhat - xhat * sum_dxhat_xhat) * (inv_std * (1.0 / n))
+        return (gx,) + _affine_gradients(self, gy, xhat)
 
 
 class BatchNormEval(Function):
@@ -88,16 +80,19 @@ class BatchNormEval(Function):
 
     def backward(self, gy):
         xhat, scale = self.saved
-        grads = [gy * scale if self.needs_grad[0] else None]
-        k = 1
-        if self.has_weight:
-            gw = (gy * xhat).sum(axis=self.axes) if self.needs_grad[k] else None
-            grads.append(None if gw is None else gw.astype(self.inputs[k].dtype, copy=False))
-            k += 1
-        if self.has_bias:
-            gb = gy.sum(axis=self.axes) if self.needs_grad[k] else None
-            grads.append(None if gb is None else gb.astype(self.inputs[k].dtype, copy=False))
-        return tuple(grads)
+        return (gy * scale if self.needs_grad[0] else None,) + _affine_gradients(self, gy, xhat)
+
+
+def _affine_gradients(fn, gy, xhat):
+    """(dL/dweight, dL/dbias) for the affine inputs `fn` has: Σ dL/dy * xhat and Σ dL/dy over every
+    axis but the channels, each in its input's dtype (None where no gradient is needed)."""
+    grads, k = [], 1
+    if fn.has_weight:
+        grads.append((gy * xhat).sum(axis=fn.axes).astype(fn.inputs[k].dtype, copy=False) if fn.needs_grad[k] else None)
+        k += 1
+    if fn.has_bias:
+        grads.append(gy.sum(axis=fn.axes).astype(fn.inputs[k].dtype, copy=False) if fn.needs_grad[k] else None)
+    return tuple(grads)
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
