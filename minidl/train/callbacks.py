@@ -1,0 +1,369 @@
+"""Callbacks: what happens around the training loop, at fixed hook points (Keras's contract).
+
+The Trainer calls, in this order:
+
+    on_train_begin(logs)
+    for each epoch:  on_epoch_begin(epoch, logs)
+                     for each batch:  on_batch_begin(batch, logs)  ...step...  on_batch_end(batch, logs)
+                     (validation)
+                     on_epoch_end(epoch, logs)      logs: {"loss": ..., "accuracy": ..., "val_loss": ..., "lr": ...}
+    on_train_end(logs)
+
+`epoch` and `batch` are 0-based. A callback reaches the Trainer as `self.trainer` (its `model`,
+`optimizer`, `history`, `epochs`, `initial_epoch`, `log_names`) and ends training by setting
+`self.trainer.stop_training = True`. Callbacks run in order of their `priority` (lower first, then
+in the order given): schedulers first, then yours, then checkpoints (so a checkpoint saves every
+other callback's state after its update), then the progress bar.
+
+A callback whose state matters for an exact resume returns it from `state_dict()` (numbers, strings,
+lists, dicts and arrays: what `mdl.save` stores) and takes it back in `load_state_dict(state)`;
+`ModelCheckpoint` saves it and `fit(resume_from=...)` restores it after `on_train_begin`.
+"""
+
+import csv
+import io
+import math
+import os
+import sys
+import time
+
+from minidl.metrics import lower_is_better
+from minidl.optim.lr_scheduler import ReduceLROnPlateau
+from minidl.serialization import atomic_write
+
+
+class Callback:
+    """Base class: override the hooks you need. Every hook receives a `logs` dict (possibly empty)."""
+
+    priority = 0
+
+    def set_trainer(self, trainer):
+        self.trainer = trainer
+
+    def on_train_begin(self, logs=None):
+        pass
+
+    def on_train_end(self, logs=None):
+        pass
+
+    def on_epoch_begin(self, epoch, logs=None):
+        pass
+
+    def on_epoch_end(self, epoch, logs=None):
+        pass
+
+    def on_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_batch_end(self, batch, logs=None):
+        pass
+
+    def state_dict(self):
+        """What an exact resume needs of this callback (empty by default)."""
+        return {}
+
+    def load_state_dict(self, state):
+        pass
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions: `LambdaCallback(on_epoch_end=lambda epoch, logs: print(logs))`."""
+
+    def __init__(self, on_train_begin=None, on_train_end=None, on_epoch_begin=None, on_epoch_end=None,
+                 on_batch_begin=None, on_batch_end=None):
+        for name, fn in (("on_train_begin", on_train_begin), ("on_train_end", on_train_end),
+                         ("on_epoch_begin", on_epoch_begin), ("on_epoch_end", on_epoch_end),
+                         ("on_batch_begin", on_batch_begin), ("on_batch_end", on_batch_end)):
+            if fn is not None:
+                setattr(self, name, fn)
+
+
+# -- watching one logged quantity ------------------------------------------------------------------------------
+def resolve_mode(owner, monitor, mode):
+    """'min' or 'max' for `monitor`: "auto" is 'min' for losses and errors, 'max' for accuracy-like scores."""
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"{owner}: mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if mode == "auto":
+        return "min" if lower_is_better(monitor) else "max"
+    return mode
+
+
+def check_monitor(owner, monitor, available):
+    """A clear error when `monitor` is not among the names the Trainer will log."""
+    if monitor not in available:
+        hint = ""
+        if monitor.startswith("val_") and monitor[4:] in available:
+            hint = " (validation metrics exist only when fit() is given val data)"
+        raise ValueError(f"{owner}: monitor={monitor!r} is not logged by this training run{hint}; "
+                         f"available: {sorted(available)}")
+
+
+class EarlyStopping(Callback):
+    """Stop training when `monitor` has stopped improving (Keras's EarlyStopping).
+
+    Args:
+        monitor:   the logged quantity to watch ("val_loss", "val_accuracy", "loss", ...)
+        min_delta: an epoch improves only when it beats the best so far by more than |min_delta|
+        patience:  number of epochs without improvement after which training stops; a run whose
+                   monitor never improves after its first epoch stops after exactly patience + 1 epochs
+        mode:      "min", "max" or "auto" (min for losses and errors, max for accuracy-like scores)
+        restore_best_weights: at the end of training (stopped early or not), put back the weights
+                   (and buffers) of the best epoch, bit for bit
+        baseline:  a value the monitor must beat at all (None: any first value counts as improvement)
+
+    After training: `best` (best value), `best_epoch` (0-based), `stopped_epoch` (0-based or None).
+    """
+
+    def __init__(self, monitor="val_loss", min_delta=0.0, patience=5, mode="auto", restore_best_weights=False,
+                 baseline=None):
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+            raise ValueError(f"EarlyStopping: patience must be an integer >= 0 (epochs), got {patience!r}")
+        if not isinstance(min_delta, (int, float)) or not math.isfinite(min_delta):
+            raise ValueError(f"EarlyStopping: min_delta must be a finite number, got {min_delta!r}")
+        self.monitor = monitor
+        self.mode = resolve_mode("EarlyStopping", monitor, mode)
+        self.min_delta = abs(float(min_delta))
+        self.patience = patience
+        self.restore_best_weights = bool(restore_best_weights)
+        self.baseline = baseline
+        self._reset()
+
+    def _reset(self):
+        self.wait = 0
+        self.best = self.baseline if self.baseline is not None else (math.inf if self.mode == "min" else -math.inf)
+        self.best_epoch = None
+        self.best_weights = None
+        self.stopped_epoch = None
+
+    def improves(self, current, best):
+        if not math.isfinite(current):
+            return False
+        if self.mode == "min":
+            return current + self.min_delta < best
+        return current - self.min_delta > best
+
+    def on_train_begin(self, logs=None):
+        check_monitor("EarlyStopping", self.monitor, self.trainer.log_names)
+        self._reset()
+        self.trainer.history.monitor, self.trainer.history.mode = self.monitor, self.mode
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = float(logs[self.monitor])
+        self.wait += 1
+        if self.improves(current, self.best):
+            self.best, self.best_epoch, self.wait = current, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = {k: v.copy() for k, v in self.trainer.model.state_dict().items()}
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            best = "none yet" if self.best_epoch is None else f"{self.best:.6g} at epoch {self.best_epoch + 1}"
+            self.trainer.request_stop(f"EarlyStopping: {self.monitor} did not improve by more than {self.min_delta} "
+                                      f"for {self.wait} epoch(s) (best {best})")
+
+    def on_train_end(self, logs=None):
+        if self.restore_best_weights and self.best_weights is not None:
+            self.trainer.model.load_state_dict(self.best_weights)
+
+    def state_dict(self):
+        return {"wait": self.wait, "best": self.best, "best_epoch": self.best_epoch,
+                "stopped_epoch": self.stopped_epoch, "best_weights": self.best_weights}
+
+    def load_state_dict(self, state):
+        self.wait, self.best = int(state["wait"]), float(state["best"])
+        self.best_epoch, self.stopped_epoch = state["best_epoch"], state["stopped_epoch"]
+        self.best_weights = state["best_weights"]
+
+
+class ModelCheckpoint(Callback):
+    """Save a checkpoint after an epoch: the model, optimizer, scheduler and callback states, the
+    epoch, the History and the random generator states, so that `fit(..., resume_from=path)` continues
+    exactly where it left off. Written with `mdl.save` (an `.npz`, never pickle) atomically: an
+    interrupted save leaves the previous checkpoint intact.
+
+    Args:
+        path:           file to write; may hold `{epoch}` (1-based) and logged names, e.g.
+                        "ckpt-{epoch:02d}-{val_loss:.3f}.npz"
+        monitor:        the logged quantity that decides what "best" is
+        save_best_only: save only when `monitor` improves on the best so far (else: every epoch)
+        mode:           "min", "max" or "auto"
+    """
+
+    priority = 100  # after every other callback has updated its state for this epoch
+
+    def __init__(self, path, monitor="val_loss", save_best_only=True, mode="auto"):
+        self.path = os.fspath(path)
+        self.monitor = monitor
+        self.save_best_only = bool(save_best_only)
+        self.mode = resolve_mode("ModelCheckpoint", monitor, mode)
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.last_saved = None
+
+    def on_train_begin(self, logs=None):
+        if self.save_best_only:
+            check_monitor("ModelCheckpoint", self.monitor, self.trainer.log_names)
+        self.best = math.inf if self.mode == "min" else -math.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.save_best_only:
+            current = float(logs[self.monitor])
+            better = current < self.best if self.mode == "min" else current > self.best
+            if not (math.isfinite(current) and better):
+                return
+            self.best = current
+        path = self.path.format(epoch=epoch + 1, **logs) if "{" in self.path else self.path
+        self.trainer.save_checkpoint(path)
+        self.last_saved = path
+
+    def state_dict(self):
+        return {"best": self.best}
+
+    def load_state_dict(self, state):
+        self.best = float(state["best"])
+
+
+class CSVLogger(Callback):
+    """Write one CSV row per epoch: `epoch` (0-based, as Keras) and every logged quantity.
+
+    The file is rewritten at the start of training unless `append`; when `fit` resumes from a
+    checkpoint, rows of the epochs before the checkpoint are kept and later ones replaced. Each row
+    is flushed as soon as its epoch ends.
+    """
+
+    def __init__(self, path, separator=",", append=False):
+        self.path = os.fspath(path)
+        self.separator = separator
+        self.append = bool(append)
+        self.fieldnames = None
+
+    def on_train_begin(self, logs=None):
+        start = self.trainer.initial_epoch
+        self.fieldnames = None
+        if (self.append or start > 0) and os.path.exists(self.path):
+            with open(self.path, newline="") as f:
+                rows = list(csv.DictReader(f, delimiter=self.separator))
+                header = rows and list(rows[0].keys())
+            if start > 0:
+                rows = [row for row in rows if int(row["epoch"]) < start]
+            if header:
+                self.fieldnames = header
+                buffer = io.StringIO()
+                writer = csv.DictWriter(buffer, header, delimiter=self.separator, lineterminator="\n")
+                writer.writeheader()
+                writer.writerows(rows)
+                atomic_write(self.path, lambda f: f.write(buffer.getvalue().encode()))
+                return
+        folder = os.path.dirname(os.path.abspath(self.path))
+        os.makedirs(folder, exist_ok=True)
+        open(self.path, "w").close()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.fieldnames is None:
+            self.fieldnames = ["epoch"] + list(logs)
+            with open(self.path, "w", newline="") as f:
+                csv.DictWriter(f, self.fieldnames, delimiter=self.separator, lineterminator="\n").writeheader()
+        row = {"epoch": epoch, **{k: logs.get(k, "") for k in self.fieldnames if k != "epoch"}}
+        with open(self.path, "a", newline="") as f:
+            csv.DictWriter(f, self.fieldnames, delimiter=self.separator, lineterminator="\n",
+                           extrasaction="ignore").writerow(row)
+            f.flush()
+
+
+class SchedulerCallback(Callback):
+    """Step an LR scheduler once per epoch, after the epoch's updates and validation.
+
+    `ReduceLROnPlateau` is stepped with the logged `monitor` (default "val_loss"); every other
+    scheduler with `step()`. `Trainer(scheduler=...)` wraps its scheduler in one of these.
+    """
+
+    priority = -100  # first, so later callbacks (checkpoints) see the updated schedule
+
+    def __init__(self, scheduler, monitor="val_loss"):
+        if not hasattr(scheduler, "step"):
+            raise TypeError(f"SchedulerCallback: expected an LR scheduler with step(), got {type(scheduler).__name__}")
+        self.scheduler = scheduler
+        self.monitor = monitor
+
+    @property
+    def needs_metric(self):
+        return isinstance(self.scheduler, ReduceLROnPlateau)
+
+    def on_train_begin(self, logs=None):
+        if self.needs_metric:
+            check_monitor("ReduceLROnPlateau (SchedulerCallback)", self.monitor, self.trainer.log_names)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.needs_metric:
+            self.scheduler.step(float(logs[self.monitor]))
+        else:
+            self.scheduler.step()
+
+    def state_dict(self):
+        return self.scheduler.state_dict()
+
+    def load_state_dict(self, state):
+        self.scheduler.load_state_dict(state)
+
+
+class ProgressBar(Callback):
+    """A tqdm bar per epoch with the running loss and metrics, then the epoch's logs.
+
+    Quiet when `file` (default: standard error) is not a terminal, e.g. in CI logs, notebooks
+    redirected to files, or worker processes. `Trainer(progress=False)` leaves it out altogether.
+    Metrics on the batches so far are recomputed at most every `metrics_interval` seconds.
+    """
+
+    priority = 1000
+
+    def __init__(self, file=None, metrics_interval=0.5, force=False):
+        self.file = file
+        self.metrics_interval = metrics_interval
+        self.force = force
+        self.bar = None
+
+    @property
+    def enabled(self):
+        file = self.file or sys.stderr
+        if self.force:
+            return True
+        try:
+            return file.isatty()
+        except (AttributeError, ValueError):
+            return False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if not self.enabled:
+            return
+        from tqdm.auto import tqdm
+
+        total = self.trainer.batches_per_epoch
+        self.bar = tqdm(total=total, desc=f"epoch {epoch + 1}/{self.trainer.epochs}", file=self.file or sys.stderr,
+                        leave=True, dynamic_ncols=True, unit="batch")
+        self._last_metrics = time.monotonic()
+
+    def on_batch_end(self, batch, logs=None):
+        if self.bar is None:
+            return
+        self.bar.update(1)
+        postfix = {"loss": f"{logs['loss']:.4f}"}
+        now = time.monotonic()
+        if now - self._last_metrics > self.metrics_interval:
+            self._last_metrics = now
+            self._running = {k: f"{v:.4f}" for k, v in self.trainer.running_metrics().items()}
+        postfix.update(getattr(self, "_running", {}))
+        self.bar.set_postfix(postfix, refresh=False)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.bar is None:
+            return
+        self.bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()}, refresh=True)
+        self.close()
+
+    def on_train_end(self, logs=None):
+        self.close()
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        self._running = {}
