@@ -12,7 +12,8 @@ from minidl.autograd import Function, enable_grad, is_grad_enabled, no_grad
 from minidl.backend import get_backend as backend
 from minidl.creation import (arange, bool_, eye, float32, float64, full, int64, ones, ones_like, rand, randn,
                              tensor, zeros, zeros_like)
-from minidl.errors import (DeviceError, DTypeError, GradcheckError, GraphError, MinidlError, SerializationError,
+from minidl.anomaly import detect_anomaly
+from minidl.errors import (AnomalyError, DeviceError, DTypeError, GradcheckError, GraphError, MinidlError, SerializationError,
                            ShapeError)
 from minidl.ops import (abs, argmax, argmin, clip, concatenate, exp, expand_dims, flatten, leaky_relu, log,
                         log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum, pad, relu, reshape,

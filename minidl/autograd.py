@@ -12,6 +12,7 @@ Unless `retain_graph=True`, each node drops what it saved for backward as soon a
 import contextlib
 import contextvars
 
+from minidl import anomaly
 from minidl.errors import DeviceError, DTypeError, GraphError, ShapeError
 
 # ---------------------------------------------------------------------------------------------------
@@ -79,6 +80,9 @@ class Function:
         out_backend = self.output_backend or backend
         if type(out) is not out_backend.array_type:
             out = device_array(out_backend, out, lambda: f"{self.name}.forward")
+        if anomaly._enabled.get():
+            anomaly.check_forward(self, inputs, out)
+            anomaly.remember_module(self)
         if _grad_enabled.get():
             needs_grad = tuple([x._requires_grad for x in inputs])
             if True in needs_grad:
@@ -181,6 +185,8 @@ def run_backward(root, seed, retain_graph=False, on_node=None):
             if x.grad_fn is not None:
                 previous = grads.get(x.grad_fn)
                 grads[x.grad_fn] = gx if previous is None else previous + gx
+        if anomaly._enabled.get():
+            anomaly.check_backward(fn, checked)
         if on_node is not None:
             on_node(fn, grad_output, checked)
         if not retain_graph:

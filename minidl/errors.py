@@ -31,3 +31,7 @@ class GradcheckError(MinidlError, AssertionError):
 
 class SerializationError(MinidlError, ValueError):
     """A saved file is missing, truncated, corrupted, of another format or of an unknown version."""
+
+
+class AnomalyError(MinidlError, FloatingPointError):
+    """Inside `detect_anomaly()`: an op produced a NaN or an Inf (forward output or backward gradient)."""

@@ -10,6 +10,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from minidl import anomaly
 from minidl.autograd import no_grad
 from minidl.backend import get_backend
 from minidl.creation import normalize_dtype, to_array
@@ -85,12 +86,21 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
 
     def __call__(self, *args, **kwargs):
-        out = self.forward(*args, **kwargs)
+        if anomaly._enabled.get():  # name this layer in errors about NaN/Inf
+            with anomaly.module_scope(self._anomaly_name()):
+                out = self.forward(*args, **kwargs)
+        else:
+            out = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             result = hook(self, args, out)
             if result is not None:
                 out = result
         return out
+
+    def _anomaly_name(self):
+        """This layer as errors name it: its dotted name in the model when known, and its repr."""
+        name = self.__dict__.get("_name_in_model")
+        return f"{name} ({type(self).__name__})" if name else repr(self).split("\n")[0]
 
     def register_forward_hook(self, hook):
         """Call `hook(module, inputs, output)` after every forward; a non-None return replaces the output.

@@ -1,0 +1,114 @@
+"""`mdl.detect_anomaly()`: find the first operation that makes a NaN or an Inf.
+
+    with mdl.detect_anomaly():
+        loss = model(x).log().sum()     # raises AnomalyError at the op whose output is not finite
+        loss.backward()                  # ... or at the op whose gradient is not finite
+
+Inside the context every op's forward output and every gradient a backward returns is checked. The
+error names the op, the layer it ran in (when inside a Module), its input shapes and value ranges,
+and for the usual culprits (log of 0, exp overflow, division by 0) the stable alternative.
+Checking costs a pass over every array, so use it to debug, not to train.
+"""
+
+import contextlib
+import contextvars
+
+from minidl.errors import AnomalyError
+
+_enabled = contextvars.ContextVar("minidl_detect_anomaly", default=False)
+_module_path = contextvars.ContextVar("minidl_module_path", default=())
+
+# op name -> what usually went wrong, and what to use instead
+HINTS = {
+    "Log": "log of 0 or of a negative number: use log_softmax / cross_entropy on logits, or clip the input "
+           "away from 0 (x.clip(1e-12, None))",
+    "Exp": "exp overflowed (inputs above ~88 in float32, ~709 in float64): use logsumexp, softmax, "
+           "log_softmax, or sigmoid / BCE with logits, which are computed stably",
+    "Div": "division by 0 (or 0/0): add a small eps to the denominator",
+    "Sqrt": "sqrt of a negative number, or its gradient at 0: add a small eps inside the sqrt",
+    "Pow": "a power of 0 with a negative exponent, or of a negative base with a fractional exponent",
+}
+
+
+@contextlib.contextmanager
+def detect_anomaly(model=None):
+    """Context manager: raise AnomalyError at the first op whose output or gradient is NaN or Inf.
+
+    With `model`, layers are named by their dotted names in it ("3 (Linear)"), else by their repr."""
+    if model is not None:
+        for name, module in model.named_modules():
+            object.__setattr__(module, "_name_in_model", name or "model")
+    token = _enabled.set(True)
+    try:
+        yield
+    finally:
+        _enabled.reset(token)
+
+
+def is_enabled():
+    return _enabled.get()
+
+
+@contextlib.contextmanager
+def module_scope(name):
+    """Record that ops run inside the layer `name` (Module.__call__ does this while anomaly mode is on)."""
+    token = _module_path.set(_module_path.get() + (name,))
+    try:
+        yield
+    finally:
+        _module_path.reset(token)
+
+
+def current_module():
+    path = _module_path.get()
+    return " > ".join(path) if path else None
+
+
+def check_forward(fn, inputs, out):
+    """Raise AnomalyError if the forward output of `fn` has a NaN or an Inf."""
+    if out.dtype.kind == "f" and not bool(fn.xp.isfinite(out).all()):
+        fn.module = current_module()
+        raise AnomalyError(_describe(fn, "forward output", out, [x.data for x in inputs]))
+
+
+def check_backward(fn, grad_inputs):
+    """Raise AnomalyError if a gradient returned by `fn.backward` has a NaN or an Inf."""
+    for i, g in enumerate(grad_inputs):
+        if g is not None and g.dtype.kind == "f" and not bool(fn.xp.isfinite(g).all()):
+            arrays = [x.data for x in fn.inputs]
+            raise AnomalyError(_describe(fn, f"backward gradient for input {i}", g, arrays))
+
+
+def remember_module(fn):
+    """Called at forward time in anomaly mode, so a backward error can name the layer too."""
+    fn.module = current_module()
+
+
+def _describe(fn, what, bad, input_arrays):
+    xp = fn.xp
+    n_nan, n_inf = int(xp.isnan(bad).sum()), int(xp.isinf(bad).sum())
+    lines = [f"{fn.name}: the {what} has {n_nan} NaN and {n_inf} Inf of {bad.size} values"]
+    module = getattr(fn, "module", None)
+    if module:
+        lines.append(f"  in layer: {module}")
+    for i, a in enumerate(input_arrays):
+        lines.append(f"  input {i}: shape {tuple(a.shape)}, {a.dtype}, {_value_range(xp, a)}")
+    if fn.name in HINTS:
+        lines.append(f"  likely cause: {HINTS[fn.name]}")
+    return "\n".join(lines)
+
+
+def _value_range(xp, a):
+    if a.size == 0:
+        return "empty"
+    if a.dtype.kind not in "fiu":
+        return f"dtype {a.dtype}"
+    finite = xp.isfinite(a) if a.dtype.kind == "f" else None
+    parts = []
+    if finite is not None and not bool(finite.all()):
+        parts.append(f"{int(xp.isnan(a).sum())} NaN, {int(xp.isinf(a).sum())} Inf already in it")
+        a = a[finite]
+        if a.size == 0:
+            return "; ".join(parts)
+    parts.insert(0, f"values in [{float(a.min()):.4g}, {float(a.max()):.4g}], {int((a == 0).sum())} zeros")
+    return "; ".join(parts)
