@@ -110,32 +110,16 @@ class History:
         return isinstance(other, History) and self.to_dict() == other.to_dict()
 
     # -- showing -------------------------------------------------------------------------------------------------
-    def plot(self, keys=None, ax=None):
-        """Plot the loss and each metric against the epoch, training and validation on one axes each.
+    def plot(self, keys=None, ax=None, path=None, title=None):
+        """Plot the loss and each metric against the epoch, training and validation on one axes each, with
+        the best epoch and any early stop marked; saved to `path` when given. Returns the matplotlib Figure.
 
-        keys: the training names to plot (default: all but "lr" and "penalty"); returns the matplotlib figure.
+        A thin convenience for `minidl.viz.plot_history(self, ...)` (imported here, not at module level:
+        viz is the layer above train).
         """
-        import matplotlib.pyplot as plt
+        from minidl.viz.plots import plot_history
 
-        if keys is None:
-            keys = [k for k in self.history if not k.startswith("val_") and k not in ("lr", "penalty")]
-        keys = [keys] if isinstance(keys, str) else list(keys)
-        if ax is None:
-            fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 3.5), squeeze=False)
-            axes = axes[0]
-        else:
-            axes = [ax] * len(keys) if not hasattr(ax, "__len__") else ax
-            fig = axes[0].figure
-        x = [e + 1 for e in self.epoch]
-        for a, key in zip(axes, keys):
-            a.plot(x, self[key], label=key)
-            if "val_" + key in self.history:
-                a.plot(x, self["val_" + key], label="val_" + key)
-            a.set_xlabel("epoch")
-            a.set_ylabel(key)
-            a.legend()
-        fig.tight_layout()
-        return fig
+        return plot_history(self, keys=keys, path=path, ax=ax, title=title)
 
     def __repr__(self):
         last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.history.items() if v)
