@@ -2,6 +2,17 @@
 
 `except ValueError` catches a `ShapeError`, `except TypeError` a `DTypeError` or a `DeviceError`,
 and `except minidl.MinidlError` catches every error that minidl raises on purpose.
+
+Which one to raise at a public entry point (the message names the function or layer, what was
+expected and what came):
+    ShapeError      wrong shape, size or number of dimensions (also axes out of range, empty inputs
+                    a reduction cannot handle, indices out of bounds)
+    DTypeError      wrong data type (an integer tensor asked for gradients, a string where numbers go)
+    DeviceError     operands on different devices, or an unknown/unavailable device
+    ArgumentError   an argument of the right type with a value outside its allowed range
+                    (a negative batch size, a learning rate of -1, a class index >= C, p = 1.5)
+    ArgumentTypeError  an argument of the wrong kind altogether (None where a model goes, a
+                    non-callable transform, a float where an axis goes)
 """
 
 
@@ -19,6 +30,14 @@ class DTypeError(MinidlError, TypeError):
 
 class DeviceError(MinidlError, TypeError):
     """Operands live on different devices, or a device is not available."""
+
+
+class ArgumentError(MinidlError, ValueError):
+    """An argument has a value outside its allowed range (a negative size, lr < 0, p > 1, an unknown name)."""
+
+
+class ArgumentTypeError(MinidlError, TypeError):
+    """An argument is of the wrong kind altogether (None for a model, a non-callable transform, ...)."""
 
 
 class GraphError(MinidlError, RuntimeError):

@@ -21,6 +21,7 @@ import numpy as np
 from sklearn import metrics as _sk
 
 from minidl.backend import backend_of_array
+from minidl.errors import ArgumentError
 from minidl.tensor import Tensor
 
 __all__ = ["accuracy", "precision", "recall", "f1_score", "roc_auc", "confusion_matrix", "r2_score",
@@ -42,11 +43,11 @@ def _labels(y, name):
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1:
-        raise ValueError(f"{name}: expected class labels of shape (N,), got shape {y.shape}; for model outputs "
+        raise ArgumentError(f"{name}: expected class labels of shape (N,), got shape {y.shape}; for model outputs "
                          f"(N, C) take the predicted class first: outputs.argmax(axis=1)")
     if y.dtype.kind == "f":
         if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
-            raise ValueError(f"{name}: labels must be whole numbers (class indices), got non-integer floats such "
+            raise ArgumentError(f"{name}: labels must be whole numbers (class indices), got non-integer floats such "
                              f"as {y[~(y == np.round(y))][:3]}; threshold probabilities first (p > 0.5)")
         y = y.astype(np.int64)
     return y
@@ -60,7 +61,7 @@ def _pair(y_true, y_pred, name):
 
 def _check_lengths(y_true, y_pred, name):
     if len(y_true) != len(y_pred):
-        raise ValueError(f"{name}: y_true has {len(y_true)} samples but y_pred has {len(y_pred)}")
+        raise ArgumentError(f"{name}: y_true has {len(y_true)} samples but y_pred has {len(y_pred)}")
 
 
 def _average(y_true, y_pred, average):
@@ -114,7 +115,7 @@ def roc_auc(y_true, y_score, average="macro", multi_class="ovr"):
     if y_score.ndim == 1:
         return float(_sk.roc_auc_score(y_true, y_score))
     if y_score.ndim != 2:
-        raise ValueError(f"roc_auc: y_score must have shape (N,) or (N, C), got {y_score.shape}")
+        raise ArgumentError(f"roc_auc: y_score must have shape (N,) or (N, C), got {y_score.shape}")
     return float(_sk.roc_auc_score(y_true, y_score, average=average, multi_class=multi_class,
                                    labels=np.arange(y_score.shape[1])))
 
@@ -137,7 +138,7 @@ def _targets(y_true, y_pred, name):
         y_pred = y_pred[:, 0]
     _check_lengths(y_true, y_pred, name)
     if y_true.shape != y_pred.shape:
-        raise ValueError(f"{name}: y_true has shape {y_true.shape} but y_pred has shape {y_pred.shape}")
+        raise ArgumentError(f"{name}: y_true has shape {y_true.shape} but y_pred has shape {y_pred.shape}")
     return y_true.astype(np.float64), y_pred.astype(np.float64)
 
 
@@ -187,7 +188,7 @@ def get_metric(name):
     try:
         return METRICS[name]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown metric {name!r}; known metrics: {sorted(METRICS)} "
+        raise ArgumentError(f"unknown metric {name!r}; known metrics: {sorted(METRICS)} "
                          f"(or pass a function f(y_true, outputs) -> float)") from None
 
 

@@ -12,8 +12,10 @@ Reads verify every entry (the zip CRC) and raise `SerializationError` for anythi
 
 import json
 import os
+import struct
 import tempfile
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -77,12 +79,15 @@ def load(path, device=None):
             arrays = {name: archive[name] for name in archive.files if name != _META_KEY}  # reads verify CRCs
     except SerializationError:
         raise
-    except (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError, json.JSONDecodeError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError, json.JSONDecodeError, NotImplementedError,
+            RuntimeError, TypeError, IndexError, OverflowError, UnicodeDecodeError, zlib.error, struct.error) as exc:
+        # a damaged archive fails in many ways: a flipped byte in a header may name an unknown compression
+        # method (NotImplementedError), a bad deflate stream (zlib.error), a bad field size (struct.error), ...
         raise SerializationError(f"cannot load {path!r}: the file is truncated or corrupted ({exc}); "
                                  f"restore it from a good copy or save it again") from exc
     try:
         return _decode(meta["tree"], arrays, backend)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         raise SerializationError(f"cannot load {path!r}: its structure is damaged ({exc!r})") from exc
 
 

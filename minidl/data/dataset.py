@@ -8,7 +8,7 @@
 import numpy as np
 
 from minidl.backend import backend_of_array
-from minidl.errors import ShapeError
+from minidl.errors import ArgumentError, ArgumentTypeError, DTypeError, ShapeError
 from minidl.tensor import Tensor
 
 
@@ -46,7 +46,7 @@ class TensorDataset(Dataset):
 
     def __init__(self, *arrays):
         if not arrays:
-            raise ValueError("TensorDataset needs at least one array, e.g. TensorDataset(X, y)")
+            raise ArgumentError("TensorDataset needs at least one array, e.g. TensorDataset(X, y)")
         self.arrays = tuple(_host_array(array, k) for k, array in enumerate(arrays))
         lengths = [len(array) for array in self.arrays]
         if len(set(lengths)) > 1:
@@ -97,7 +97,16 @@ def fetch_batch(dataset, indices):
 def _host_array(array, position):
     if isinstance(array, Tensor):
         return array.numpy()
-    array = backend_of_array(array).to_host(array)  # lists and NumPy arrays stay; device arrays are copied
+    if array is None:
+        raise ArgumentTypeError(f"TensorDataset: array {position} is None; expected an array with one row per sample")
+    try:
+        array = backend_of_array(array).to_host(array)  # lists and NumPy arrays stay; device arrays are copied
+        array = np.asarray(array)
+    except ValueError as exc:  # ragged nested lists
+        raise ShapeError(f"TensorDataset: array {position} is not a rectangular array ({exc})") from exc
+    if array.dtype.kind not in "biuf":
+        raise DTypeError(f"TensorDataset: array {position} has dtype {array.dtype}; samples must be numbers "
+                         f"(bool, int or float)")
     if array.ndim == 0:
         raise ShapeError(f"TensorDataset: array {position} is a scalar; each array needs one row per sample")
     return array

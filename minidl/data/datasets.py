@@ -21,7 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from minidl.data.download import DataFile, data_home, fetch_all
+from minidl.data.errors import IDXError
 from minidl.data.idx import IMAGES_MAGIC, LABELS_MAGIC, read_idx
+from minidl.errors import ArgumentError
 
 MNIST_CLASSES = tuple(str(digit) for digit in range(10))
 FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -89,7 +91,7 @@ def load_fashion_mnist(root=None, download=True, dtype="float32", progress=True,
 def _load_idx_dataset(name, files, urls, class_names, root, download, dtype, progress, return_info):
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64, np.uint8):
-        raise ValueError(f"load_{name.replace('-', '_')}: dtype must be 'float32', 'float64' or 'uint8', got {dtype}")
+        raise ArgumentError(f"load_{name.replace('-', '_')}: dtype must be 'float32', 'float64' or 'uint8', got {dtype}")
     paths = fetch_all(data_home(root) / name, files, urls, download, progress)
     train_images, train_labels, test_images, test_labels = paths
     data = (_images_and_labels(train_images, train_labels, dtype), _images_and_labels(test_images, test_labels, dtype))
@@ -100,7 +102,7 @@ def _images_and_labels(images_path, labels_path, dtype):
     images = read_idx(images_path, IMAGES_MAGIC)
     labels = read_idx(labels_path, LABELS_MAGIC)
     if len(images) != len(labels):
-        raise ValueError(f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels")
+        raise IDXError(f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels")
     images = images[:, None, :, :]  # (N, 28, 28) -> (N, 1, 28, 28): one channel, as Conv2d expects
     if dtype != np.uint8:
         images = images.astype(dtype)

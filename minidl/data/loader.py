@@ -16,6 +16,7 @@ import numpy as np
 from minidl.backend import get_backend
 from minidl.creation import normalize_dtype
 from minidl.data.dataset import fetch_batch
+from minidl.errors import ArgumentError, ArgumentTypeError, DTypeError
 from minidl.tensor import Tensor
 
 
@@ -42,9 +43,14 @@ class DataLoader:
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None, transform=None,
                  device="cpu", float_dtype=np.float32):
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
-            raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
+            raise ArgumentError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
+        if not (hasattr(dataset, "__len__") and (hasattr(dataset, "__getitem__") or hasattr(dataset, "get_batch"))):
+            raise ArgumentTypeError(f"DataLoader: dataset must be a Dataset (anything with len() and [i]), e.g. "
+                                    f"TensorDataset(X, y); got {type(dataset).__name__}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise ArgumentError(f"DataLoader: seed must be a non-negative integer or None, got {seed!r}")
         if transform is not None and not callable(transform):
-            raise TypeError(f"DataLoader: transform must be callable as transform(batch, rng), got {transform!r}")
+            raise ArgumentTypeError(f"DataLoader: transform must be callable as transform(batch, rng), got {transform!r}")
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
@@ -52,6 +58,9 @@ class DataLoader:
         self.transform = transform
         self.backend = get_backend(device)
         self.float_dtype = None if float_dtype is None else normalize_dtype(float_dtype)
+        if self.float_dtype is not None and self.float_dtype.kind != "f":
+            raise DTypeError(f"DataLoader: float_dtype must be a floating dtype (float32, float64) or None, "
+                             f"got {self.float_dtype}")
         if seed is None:
             seed = int(get_backend("cpu").rng.integers(2**63))
         self.seed = seed
@@ -83,6 +92,9 @@ class DataLoader:
 
     def _to_device(self, array):
         array = np.asarray(array)
+        if array.dtype.kind not in "biuf":
+            raise DTypeError(f"DataLoader: the dataset gave a batch of dtype {array.dtype} (shape {array.shape}); "
+                             f"tensors hold numbers (bool, int or float): convert the data first")
         if self.float_dtype is not None and array.dtype.kind == "f":
             array = array.astype(self.float_dtype, copy=False)
         return self.backend.from_host(array)

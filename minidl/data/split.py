@@ -10,6 +10,7 @@ import numpy as np
 
 from minidl.backend import get_backend
 from minidl.data.dataset import Subset
+from minidl.errors import ArgumentError
 
 
 def random_split(dataset, lengths, seed=None):
@@ -30,15 +31,15 @@ def random_split(dataset, lengths, seed=None):
 def _split_counts(n, lengths):
     lengths = list(lengths)
     if not lengths:
-        raise ValueError("random_split: lengths is empty; give sample counts or fractions, e.g. [0.8, 0.2]")
+        raise ArgumentError("random_split: lengths is empty; give sample counts or fractions, e.g. [0.8, 0.2]")
     if all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in lengths):
         if any(x < 0 for x in lengths) or sum(lengths) != n:
-            raise ValueError(f"random_split: lengths {lengths} must be non-negative and add up to the dataset's "
+            raise ArgumentError(f"random_split: lengths {lengths} must be non-negative and add up to the dataset's "
                              f"{n} samples (they add up to {sum(lengths)})")
         return [int(x) for x in lengths]
     fractions = [float(x) for x in lengths]
     if any(not 0 <= f <= 1 for f in fractions) or not math.isclose(sum(fractions), 1.0, abs_tol=1e-6):
-        raise ValueError(f"random_split: fractions {lengths} must lie in [0, 1] and add up to 1 "
+        raise ArgumentError(f"random_split: fractions {lengths} must lie in [0, 1] and add up to 1 "
                          f"(they add up to {sum(fractions):g}); or give sample counts that add up to {n}")
     counts = [math.floor(n * f) for f in fractions]
     for k in range(n - sum(counts)):  # the remainder, one sample each, round-robin
@@ -63,12 +64,12 @@ def train_val_test_split(X, y, val_size=0.2, test_size=0.2, stratify=True, seed=
     """
     X, y = np.asarray(X), np.asarray(y)
     if len(X) != len(y):
-        raise ValueError(f"train_val_test_split: X has {len(X)} samples but y has {len(y)}")
+        raise ArgumentError(f"train_val_test_split: X has {len(X)} samples but y has {len(y)}")
     for name, size in (("val_size", val_size), ("test_size", test_size)):
         if not 0 <= size < 1:
-            raise ValueError(f"train_val_test_split: {name} must be a fraction in [0, 1), got {size!r}")
+            raise ArgumentError(f"train_val_test_split: {name} must be a fraction in [0, 1), got {size!r}")
     if val_size + test_size >= 1:
-        raise ValueError(f"train_val_test_split: val_size + test_size must be less than 1 to leave training data, "
+        raise ArgumentError(f"train_val_test_split: val_size + test_size must be less than 1 to leave training data, "
                          f"got {val_size} + {test_size} = {val_size + test_size:g}")
     rng = np.random.default_rng(seed if seed is not None else int(get_backend("cpu").rng.integers(2**63)))
     if stratify and y.dtype.kind in "biuUSO":

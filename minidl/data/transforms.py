@@ -13,7 +13,7 @@ with `p=0` it returns the batch unchanged (RandomCrop: the centre crop).
 import numpy as np
 
 from minidl.backend import backend_of_array, get_backend
-from minidl.errors import ShapeError
+from minidl.errors import ArgumentError, ArgumentTypeError, DTypeError, ShapeError
 
 
 class Transform:
@@ -38,7 +38,7 @@ def as_generator(rng):
         return rng
     if isinstance(rng, (int, np.integer)):
         return np.random.default_rng(rng)
-    raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}")
+    raise ArgumentTypeError(f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}")
 
 
 class Compose(Transform):
@@ -61,7 +61,7 @@ class Normalize(Transform):
 
     def __init__(self, mean, std):
         if np.any(np.asarray(std) <= 0):
-            raise ValueError(f"Normalize: std must be positive, got {std!r}")
+            raise ArgumentError(f"Normalize: std must be positive, got {std!r}")
         self.mean, self.std = mean, std
 
     def apply(self, batch, rng):
@@ -105,7 +105,7 @@ class RandomCrop(Transform):
     def __init__(self, size, padding=0, p=1.0):
         self.size = (size, size) if np.isscalar(size) else tuple(size)
         if len(self.size) != 2 or min(self.size) <= 0 or padding < 0:
-            raise ValueError(f"RandomCrop: size must be a positive int or (h, w) and padding >= 0, got "
+            raise ArgumentError(f"RandomCrop: size must be a positive int or (h, w) and padding >= 0, got "
                              f"size={size!r}, padding={padding!r}")
         self.padding = int(padding)
         self.p = _check_probability(p, "RandomCrop")
@@ -130,7 +130,7 @@ class RandomShift(Transform):
 
     def __init__(self, max_shift, p=1.0):
         if max_shift < 0:
-            raise ValueError(f"RandomShift: max_shift must be >= 0, got {max_shift!r}")
+            raise ArgumentError(f"RandomShift: max_shift must be >= 0, got {max_shift!r}")
         self.max_shift = int(max_shift)
         self.p = _check_probability(p, "RandomShift")
 
@@ -152,13 +152,13 @@ class GaussianNoise(Transform):
 
     def __init__(self, std, p=1.0):
         if std < 0:
-            raise ValueError(f"GaussianNoise: std must be >= 0, got {std!r}")
+            raise ArgumentError(f"GaussianNoise: std must be >= 0, got {std!r}")
         self.std = std
         self.p = _check_probability(p, "GaussianNoise")
 
     def apply(self, batch, rng):
         if batch.dtype.kind != "f":
-            raise TypeError(f"GaussianNoise needs a floating-point batch, got {batch.dtype}; "
+            raise DTypeError(f"GaussianNoise needs a floating-point batch, got {batch.dtype}; "
                             "convert it first (e.g. load images as float32)")
         backend = backend_of_array(batch)
         sample_dtype = np.float32 if batch.dtype == np.float32 else np.float64
@@ -196,7 +196,7 @@ def _check_images(batch, name):
 
 def _check_probability(p, name):
     if not 0 <= p <= 1:
-        raise ValueError(f"{name}: p must be a probability in [0, 1], got {p!r}")
+        raise ArgumentError(f"{name}: p must be a probability in [0, 1], got {p!r}")
     return float(p)
 
 

@@ -27,6 +27,7 @@ import os
 import sys
 import time
 
+from minidl.errors import ArgumentError, ArgumentTypeError
 from minidl.metrics import lower_is_better
 from minidl.optim.lr_scheduler import ReduceLROnPlateau
 from minidl.serialization import atomic_write
@@ -82,7 +83,7 @@ class LambdaCallback(Callback):
 def resolve_mode(owner, monitor, mode):
     """'min' or 'max' for `monitor`: "auto" is 'min' for losses and errors, 'max' for accuracy-like scores."""
     if mode not in ("auto", "min", "max"):
-        raise ValueError(f"{owner}: mode must be 'auto', 'min' or 'max', got {mode!r}")
+        raise ArgumentError(f"{owner}: mode must be 'auto', 'min' or 'max', got {mode!r}")
     if mode == "auto":
         return "min" if lower_is_better(monitor) else "max"
     return mode
@@ -94,7 +95,7 @@ def check_monitor(owner, monitor, available):
         hint = ""
         if monitor.startswith("val_") and monitor[4:] in available:
             hint = " (validation metrics exist only when fit() is given val data)"
-        raise ValueError(f"{owner}: monitor={monitor!r} is not logged by this training run{hint}; "
+        raise ArgumentError(f"{owner}: monitor={monitor!r} is not logged by this training run{hint}; "
                          f"available: {sorted(available)}")
 
 
@@ -117,9 +118,9 @@ class EarlyStopping(Callback):
     def __init__(self, monitor="val_loss", min_delta=0.0, patience=5, mode="auto", restore_best_weights=False,
                  baseline=None):
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-            raise ValueError(f"EarlyStopping: patience must be an integer >= 0 (epochs), got {patience!r}")
+            raise ArgumentError(f"EarlyStopping: patience must be an integer >= 0 (epochs), got {patience!r}")
         if not isinstance(min_delta, (int, float)) or not math.isfinite(min_delta):
-            raise ValueError(f"EarlyStopping: min_delta must be a finite number, got {min_delta!r}")
+            raise ArgumentError(f"EarlyStopping: min_delta must be a finite number, got {min_delta!r}")
         self.monitor = monitor
         self.mode = resolve_mode("EarlyStopping", monitor, mode)
         self.min_delta = abs(float(min_delta))
@@ -192,6 +193,8 @@ class ModelCheckpoint(Callback):
     priority = 100  # after every other callback has updated its state for this epoch
 
     def __init__(self, path, monitor="val_loss", save_best_only=True, mode="auto"):
+        if not isinstance(path, (str, os.PathLike)):
+            raise ArgumentTypeError(f"ModelCheckpoint: path must be a file path (str or os.PathLike), got {path!r}")
         self.path = os.fspath(path)
         self.monitor = monitor
         self.save_best_only = bool(save_best_only)
@@ -211,7 +214,11 @@ class ModelCheckpoint(Callback):
             if not (math.isfinite(current) and better):
                 return
             self.best = current
-        path = self.path.format(epoch=epoch + 1, **logs) if "{" in self.path else self.path
+        try:
+            path = self.path.format(epoch=epoch + 1, **logs) if "{" in self.path else self.path
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ArgumentError(f"ModelCheckpoint: cannot fill in path {self.path!r} ({exc!r}); it may name "
+                                f"{{epoch}} and the logged quantities {sorted(logs)}") from exc
         self.trainer.save_checkpoint(path)
         self.last_saved = path
 
@@ -231,6 +238,8 @@ class CSVLogger(Callback):
     """
 
     def __init__(self, path, separator=",", append=False):
+        if not isinstance(path, (str, os.PathLike)):
+            raise ArgumentTypeError(f"CSVLogger: path must be a file path (str or os.PathLike), got {path!r}")
         self.path = os.fspath(path)
         self.separator = separator
         self.append = bool(append)
@@ -280,7 +289,7 @@ class SchedulerCallback(Callback):
 
     def __init__(self, scheduler, monitor="val_loss"):
         if not hasattr(scheduler, "step"):
-            raise TypeError(f"SchedulerCallback: expected an LR scheduler with step(), got {type(scheduler).__name__}")
+            raise ArgumentTypeError(f"SchedulerCallback: expected an LR scheduler with step(), got {type(scheduler).__name__}")
         self.scheduler = scheduler
         self.monitor = monitor
 

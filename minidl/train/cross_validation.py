@@ -28,6 +28,7 @@ import numpy as np
 from sklearn.model_selection import KFold, ParameterGrid, ParameterSampler, StratifiedKFold
 
 from minidl.backend import get_backend
+from minidl.errors import ArgumentError, ArgumentTypeError
 from minidl.metrics import lower_is_better, to_numpy
 from minidl.random import manual_seed
 from minidl.tensor import Tensor
@@ -104,11 +105,11 @@ class SearchResult:
 def make_folds(X, y, k=5, stratified=True, seed=None):
     """k (train_idx, val_idx) pairs from scikit-learn's StratifiedKFold (integer labels) or KFold, shuffled."""
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
-        raise ValueError(f"cross-validation: k must be an integer >= 2 (folds), got {k!r}")
+        raise ArgumentError(f"cross-validation: k must be an integer >= 2 (folds), got {k!r}")
     if len(X) != len(y):
-        raise ValueError(f"cross-validation: X has {len(X)} samples but y has {len(y)}")
+        raise ArgumentError(f"cross-validation: X has {len(X)} samples but y has {len(y)}")
     if k > len(X):
-        raise ValueError(f"cross-validation: k={k} folds need at least {k} samples, got {len(X)}")
+        raise ArgumentError(f"cross-validation: k={k} folds need at least {k} samples, got {len(X)}")
     y = np.asarray(y)
     if stratified and y.ndim == 1 and y.dtype.kind in "iub":
         splitter = StratifiedKFold(n_splits=int(k), shuffle=True, random_state=seed)
@@ -121,7 +122,7 @@ def _resolve_seed(seed):
     if seed is None:  # drawn from minidl's generator, so mdl.manual_seed makes the whole search repeatable
         return int(get_backend("cpu").rng.integers(2**31 - 1))
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"cross-validation: seed must be a non-negative integer or None, got {seed!r}")
+        raise ArgumentError(f"cross-validation: seed must be a non-negative integer or None, got {seed!r}")
     return int(seed)
 
 
@@ -129,7 +130,7 @@ def _arrays(X, y):
     X = to_numpy(X) if isinstance(X, Tensor) else np.asarray(X)
     y = to_numpy(y) if isinstance(y, Tensor) else np.asarray(y)
     if len(X) != len(y):
-        raise ValueError(f"cross-validation: X has {len(X)} samples but y has {len(y)}")
+        raise ArgumentError(f"cross-validation: X has {len(X)} samples but y has {len(y)}")
     return X, y
 
 
@@ -140,7 +141,7 @@ def as_trainer(built, metrics=DEFAULT_METRICS, device="cpu"):
     elif isinstance(built, (tuple, list)) and len(built) == 3:
         trainer = Trainer(*built, metrics=metrics, device=device, progress=False)
     else:
-        raise TypeError(f"build(**params) must return (model, loss_fn, optimizer) or a Trainer, got "
+        raise ArgumentTypeError(f"build(**params) must return (model, loss_fn, optimizer) or a Trainer, got "
                         f"{type(built).__name__}")
     trainer.progress = False
     trainer.callbacks = [cb for cb in trainer.callbacks if not isinstance(cb, ProgressBar)]
@@ -230,7 +231,7 @@ def log_uniform(low, high):
     from scipy.stats import loguniform
 
     if not 0 < low < high:
-        raise ValueError(f"log_uniform: need 0 < low < high, got low={low!r}, high={high!r}")
+        raise ArgumentError(f"log_uniform: need 0 < low < high, got low={low!r}, high={high!r}")
     return loguniform(low, high)
 
 
@@ -245,7 +246,7 @@ def _search(build, candidates, X, y, k, scoring, mode, n_jobs, refit, seed, stra
     monitor a validation quantity (EarlyStopping, ...) are left out of that fit, which has no validation data.
     """
     if not candidates:
-        raise ValueError("search: no candidate parameters (empty grid or n_iter=0)")
+        raise ArgumentError("search: no candidate parameters (empty grid or n_iter=0)")
     X, y = _arrays(X, y)
     seed = _resolve_seed(seed)
     if not scoring.startswith("val_"):
@@ -258,7 +259,7 @@ def _search(build, candidates, X, y, k, scoring, mode, n_jobs, refit, seed, stra
     k = len(folds)
     cv_results = [_collect(outputs[c * k:(c + 1) * k], folds, params) for c, params in enumerate(candidates)]
     if scoring not in cv_results[0].scores:
-        raise ValueError(f"search: scoring={scoring!r} is not among the validation scores; available: "
+        raise ArgumentError(f"search: scoring={scoring!r} is not among the validation scores; available: "
                          f"{sorted(cv_results[0].scores)}")
     means = [cv.mean[scoring] for cv in cv_results]
     keys = [(math.inf if math.isnan(m) else (m if mode == "min" else -m)) for m in means]
@@ -291,7 +292,7 @@ def _search(build, candidates, X, y, k, scoring, mode, n_jobs, refit, seed, stra
 def _refit_epochs(refit_epochs, epochs, histories):
     if refit_epochs != "auto":
         if isinstance(refit_epochs, bool) or not isinstance(refit_epochs, (int, np.integer)) or refit_epochs < 1:
-            raise ValueError(f"search: refit_epochs must be 'auto' or an integer >= 1, got {refit_epochs!r}")
+            raise ArgumentError(f"search: refit_epochs must be 'auto' or an integer >= 1, got {refit_epochs!r}")
         return int(refit_epochs)
     if any(h.stopped_early for h in histories):
         best = [h.best_epoch + 1 for h in histories if h.best_epoch is not None]

@@ -15,6 +15,7 @@ import numpy as np
 
 from minidl.autograd import no_grad
 from minidl.creation import tensor
+from minidl.errors import ArgumentError, ArgumentTypeError
 from minidl.metrics import to_numpy
 from minidl.nn import Module
 from minidl.ops import clip, log, sigmoid, softmax
@@ -32,16 +33,16 @@ class Ensemble(Module):
         super().__init__()
         models = list(models)
         if not models:
-            raise ValueError("Ensemble needs at least one model")
+            raise ArgumentError("Ensemble needs at least one model")
         for i, model in enumerate(models):
             if not isinstance(model, Module):
-                raise TypeError(f"Ensemble: model {i} is a {type(model).__name__}, not an nn.Module")
+                raise ArgumentTypeError(f"Ensemble: model {i} is a {type(model).__name__}, not an nn.Module")
             self.add_module(str(i), model)
         if weights is None:
             weights = [1.0] * len(models)
         weights = [float(w) for w in weights]
         if len(weights) != len(models) or min(weights) < 0 or sum(weights) <= 0:
-            raise ValueError(f"Ensemble: weights must be {len(models)} non-negative numbers with a positive sum, "
+            raise ArgumentError(f"Ensemble: weights must be {len(models)} non-negative numbers with a positive sum, "
                              f"got {weights}")
         total = sum(weights)
         self.weights = [w / total for w in weights]

@@ -41,6 +41,7 @@ import numpy as np
 from minidl.autograd import no_grad
 from minidl.backend import get_backend
 from minidl.data import DataLoader, Dataset, TensorDataset
+from minidl.errors import ArgumentError, ArgumentTypeError, MinidlError, SerializationError
 from minidl.metrics import get_metric, to_numpy
 from minidl.nn import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, Module, NLLLoss
 from minidl.nn import functional as F
@@ -52,6 +53,7 @@ from minidl.train.history import History
 DEFAULT_METRICS = ("accuracy",)
 TASKS = ("multiclass", "binary", "regression")
 CHECKPOINT_FORMAT = "minidl-checkpoint"
+_CHECKPOINT_KEYS = ("epoch", "model", "optimizer", "history")
 
 _TASK_OF_LOSS = [
     ((CrossEntropyLoss, NLLLoss, F.cross_entropy, F.nll_loss), "multiclass"),
@@ -94,16 +96,16 @@ class Trainer:
     def __init__(self, model, loss_fn, optimizer, metrics=DEFAULT_METRICS, callbacks=(), device="cpu", l1=0.0,
                  l2=0.0, scheduler=None, progress=True, task=None):
         if not isinstance(model, Module):
-            raise TypeError(f"Trainer: model must be an nn.Module, got {type(model).__name__}")
+            raise ArgumentTypeError(f"Trainer: model must be an nn.Module, got {type(model).__name__}")
         if not callable(loss_fn):
-            raise TypeError(f"Trainer: loss_fn must be callable as loss_fn(outputs, targets), got {loss_fn!r}")
+            raise ArgumentTypeError(f"Trainer: loss_fn must be callable as loss_fn(outputs, targets), got {loss_fn!r}")
         if not hasattr(optimizer, "step") or not hasattr(optimizer, "param_groups"):
-            raise TypeError(f"Trainer: optimizer must be a minidl.optim optimizer, got {type(optimizer).__name__}")
+            raise ArgumentTypeError(f"Trainer: optimizer must be a minidl.optim optimizer, got {type(optimizer).__name__}")
         for name, value in (("l1", l1), ("l2", l2)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-                raise ValueError(f"Trainer: {name} must be a number >= 0 (the penalty's weight), got {value!r}")
+                raise ArgumentError(f"Trainer: {name} must be a number >= 0 (the penalty's weight), got {value!r}")
         if task is not None and task not in TASKS:
-            raise ValueError(f"Trainer: task must be one of {TASKS} or None (inferred from the loss), got {task!r}")
+            raise ArgumentError(f"Trainer: task must be one of {TASKS} or None (inferred from the loss), got {task!r}")
         self.device = get_backend(device).device
         self.model = model.to(self.device)
         self.loss_fn = loss_fn
@@ -114,7 +116,7 @@ class Trainer:
         callbacks = list(callbacks) if callbacks is not None else []
         for cb in callbacks:
             if not isinstance(cb, Callback):
-                raise TypeError(f"Trainer: callbacks must be Callback objects, got {type(cb).__name__}")
+                raise ArgumentTypeError(f"Trainer: callbacks must be Callback objects, got {type(cb).__name__}")
         self.callbacks = callbacks
         if scheduler is not None and not isinstance(scheduler, SchedulerCallback):
             scheduler = SchedulerCallback(scheduler)
@@ -142,15 +144,15 @@ class Trainer:
                 fn, needs = get_metric(metric)
                 name = metric
                 if needs in ("labels", "scores") and self.task == "regression":
-                    raise ValueError(f"Trainer: metric {name!r} needs class predictions, but the loss "
+                    raise ArgumentError(f"Trainer: metric {name!r} needs class predictions, but the loss "
                                      f"{_name(self.loss_fn)} makes this a regression task; use 'mse', 'mae' or 'r2', "
                                      f"or pass task='multiclass'/'binary'")
                 if needs == "values" and self.task in ("multiclass", "binary"):
-                    raise ValueError(f"Trainer: metric {name!r} is a regression metric, but the loss "
+                    raise ArgumentError(f"Trainer: metric {name!r} is a regression metric, but the loss "
                                      f"{_name(self.loss_fn)} makes this a {self.task} classification task; use "
                                      f"'accuracy', 'precision', 'recall', 'f1' or 'roc_auc'")
             if name in names or name in ("loss", "penalty", "lr"):
-                raise ValueError(f"Trainer: metric name {name!r} is given twice or clashes with a logged name")
+                raise ArgumentError(f"Trainer: metric name {name!r} is given twice or clashes with a logged name")
             names.add(name)
             resolved.append((name, fn, needs))
         return resolved
@@ -167,7 +169,7 @@ class Trainer:
                     the next epoch, exactly as if it had never stopped.
         """
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-            raise ValueError(f"Trainer.fit: epochs must be an integer >= 1, got {epochs!r}")
+            raise ArgumentError(f"Trainer.fit: epochs must be an integer >= 1, got {epochs!r}")
         train_loader = self._loader(train, batch_size, shuffle, seed, "train")
         val_loader = None if val is None else self._loader(val, val_batch_size or max(batch_size, 256), False, 0,
                                                            "val")
@@ -180,10 +182,14 @@ class Trainer:
         checkpoint = None
         if resume_from is not None:
             checkpoint = self._read_checkpoint(resume_from)
-            self.model.load_state_dict(checkpoint["model"])
-            self.optimizer.load_state_dict(checkpoint["optimizer"])
-            self.history = History.from_dict(checkpoint["history"])
-            self.initial_epoch = int(checkpoint["epoch"])
+            try:
+                self.model.load_state_dict(checkpoint["model"])
+                self.optimizer.load_state_dict(checkpoint["optimizer"])
+                self.history = History.from_dict(checkpoint["history"])
+                self.initial_epoch = int(checkpoint["epoch"])
+            except (MinidlError, KeyError, TypeError, ValueError) as exc:
+                raise SerializationError(f"Trainer.fit(resume_from={str(resume_from)!r}): the checkpoint does not fit "
+                                         f"this model, optimizer or run: {exc}") from exc
         self.log_names = self._log_names(val_loader is not None)
         self.callback_list = self._all_callbacks()
         for cb in self.callback_list:
@@ -262,7 +268,7 @@ class Trainer:
             if interrupt.requested:
                 raise KeyboardInterrupt
         if acc.n == 0:
-            raise ValueError("Trainer.fit: the training data gave no batches (empty data, or drop_last with fewer "
+            raise ArgumentError("Trainer.fit: the training data gave no batches (empty data, or drop_last with fewer "
                              "samples than batch_size)")
         logs = {"loss": acc.loss}
         logs.update(self._compute_metrics(acc))
@@ -300,7 +306,7 @@ class Trainer:
         finally:
             self.model.train(was_training)
         if acc.n == 0:
-            raise ValueError("Trainer: the evaluation data gave no batches")
+            raise ArgumentError("Trainer: the evaluation data gave no batches")
         return {"loss": acc.loss, **self._compute_metrics(acc)}
 
     def predict(self, X, batch_size=256):
@@ -337,7 +343,7 @@ class Trainer:
                 result[name] = float(fn(targets, outputs))
                 continue
             if (needs == "values") != (task == "regression"):
-                raise ValueError(f"Trainer: metric {name!r} does not fit this {task} task (outputs of shape "
+                raise ArgumentError(f"Trainer: metric {name!r} does not fit this {task} task (outputs of shape "
                                  f"{outputs.shape}); pass task=... to the Trainer")
             if needs == "values":
                 result[name] = float(fn(targets, outputs))
@@ -356,20 +362,20 @@ class Trainer:
         elif isinstance(data, (tuple, list)) and len(data) == 2:
             X, y = (to_numpy(a) if isinstance(a, Tensor) else np.asarray(a) for a in data)
             if len(X) != len(y):
-                raise ValueError(f"Trainer ({what} data): X has {len(X)} samples but y has {len(y)}")
+                raise ArgumentError(f"Trainer ({what} data): X has {len(X)} samples but y has {len(y)}")
             dataset = TensorDataset(X, y)
         else:
-            raise TypeError(f"Trainer ({what} data): expected (X, y) arrays, a Dataset or a DataLoader, got "
+            raise ArgumentTypeError(f"Trainer ({what} data): expected (X, y) arrays, a Dataset or a DataLoader, got "
                             f"{type(data).__name__}" + (f" of length {len(data)}" if isinstance(data, (tuple, list))
                                                         else ""))
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"Trainer: batch_size must be an integer >= 1, got {batch_size!r}")
+            raise ArgumentError(f"Trainer: batch_size must be an integer >= 1, got {batch_size!r}")
         return DataLoader(dataset, batch_size=int(batch_size), shuffle=shuffle, seed=seed, device=self.device)
 
     def _split(self, batch):
         if not isinstance(batch, (tuple, list)) or len(batch) != 2:
             got = f"{len(batch)} arrays" if isinstance(batch, (tuple, list)) else "a single array"
-            raise ValueError(f"Trainer: each batch must be (inputs, targets); the data gave {got}")
+            raise ArgumentError(f"Trainer: each batch must be (inputs, targets); the data gave {got}")
         x, y = batch
         return x.to(self.device), y.to(self.device)
 
@@ -421,10 +427,16 @@ class Trainer:
 
     @staticmethod
     def _read_checkpoint(path):
-        checkpoint = load(path)
+        """The checkpoint dict at `path`; SerializationError for a missing, damaged or foreign file."""
+        checkpoint = load(path)  # SerializationError for a missing, truncated or corrupted file
         if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(f"Trainer.fit(resume_from={str(path)!r}): not a checkpoint written by ModelCheckpoint "
-                             f"(a plain state dict? load it with model.load_state_dict(mdl.load(path)))")
+            raise SerializationError(f"Trainer.fit(resume_from={str(path)!r}): not a checkpoint written by "
+                                     f"ModelCheckpoint (a plain state dict? load it with "
+                                     f"model.load_state_dict(mdl.load(path)))")
+        missing = [key for key in _CHECKPOINT_KEYS if key not in checkpoint]
+        if missing:
+            raise SerializationError(f"Trainer.fit(resume_from={str(path)!r}): the checkpoint lacks {missing}; "
+                                     f"it is damaged or was written by another program")
         return checkpoint
 
     def _rng_state(self):
@@ -515,7 +527,7 @@ def _predictions(outputs, task, probabilities=False):
     outputs = outputs.astype(np.float64)
     if task == "multiclass":
         if outputs.ndim != 2:
-            raise ValueError(f"Trainer: a multiclass model must output (N, C), got shape {outputs.shape}")
+            raise ArgumentError(f"Trainer: a multiclass model must output (N, C), got shape {outputs.shape}")
         z = outputs - outputs.max(axis=1, keepdims=True)
         p = np.exp(z)
         p /= p.sum(axis=1, keepdims=True)
@@ -523,7 +535,7 @@ def _predictions(outputs, task, probabilities=False):
     if outputs.ndim == 2 and outputs.shape[1] == 1:
         outputs = outputs[:, 0]
     if outputs.ndim != 1:
-        raise ValueError(f"Trainer: a binary model must output (N,) or (N, 1), got shape {outputs.shape}")
+        raise ArgumentError(f"Trainer: a binary model must output (N,) or (N, 1), got shape {outputs.shape}")
     p = outputs if probabilities else 0.5 * (1.0 + np.tanh(0.5 * outputs))  # stable sigmoid
     return (p > 0.5).astype(np.int64), p
 
