@@ -1,0 +1,252 @@
+"""Ready-made pieces shared by the `minidl` command and the examples: data sets prepared for training
+(split, scaled) and the three models of the course (logistic regression, a dense network, LeNet).
+
+    from minidl.zoo import prepare_data, build_model, loss_for, make_optimizer
+
+    data = prepare_data("fashion-mnist", seed=0)       # .X_train, .y_train, .X_val, ..., .n_classes
+    model = build_model("lenet", data)                  # the PyTorch tutorial's LeNet for 28x28 images
+    trainer = Trainer(model, loss_for(data), make_optimizer("sgd", model.parameters(), lr=0.01, momentum=0.9))
+
+Splits: MNIST and Fashion-MNIST keep their official 10,000-image test sets and hold out 10 % of the
+training images for validation; the other data sets are split 60/20/20 (train/validation/test),
+stratified by class. Tabular features (breast cancer, credit default) are standardised with the mean
+and standard deviation of the training part only. Binary tasks (breast cancer, credit default) get
+one output (a logit) and `BCEWithLogitsLoss` with float targets; the others `CrossEntropyLoss`.
+"""
+
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import minidl.nn as nn
+import minidl.optim as optim
+from minidl.data import datasets, train_val_test_split
+from minidl.train import Callback
+
+DATASETS = ("digits", "mnist", "fashion-mnist", "breast-cancer", "credit-default")
+MODELS = ("mlp", "lenet", "logreg")
+OPTIMIZERS = ("sgd", "adam")
+
+# What `minidl train --dataset NAME` uses when a flag is not given (the README's table lists them).
+DEFAULTS = {
+    "digits": dict(model="lenet", epochs=40, batch_size=32, optimizer="adam", lr=3e-3, patience=6),
+    "mnist": dict(model="mlp", epochs=15, batch_size=128, optimizer="adam", lr=1e-3, patience=4, dropout=0.2),
+    "fashion-mnist": dict(model="lenet", epochs=30, batch_size=64, optimizer="sgd", lr=0.02, momentum=0.9,
+                          patience=4),
+    "breast-cancer": dict(model="logreg", epochs=200, batch_size=32, optimizer="adam", lr=1e-2, patience=15,
+                          weight_decay=1e-4),
+    "credit-default": dict(model="mlp", epochs=30, batch_size=256, optimizer="adam", lr=1e-3, patience=4,
+                           dropout=0.2),
+}
+COMMON_DEFAULTS = dict(momentum=0.0, weight_decay=0.0, dropout=0.0)
+
+
+def defaults_for(dataset):
+    """The training settings `minidl train` uses for `dataset` (a fresh dict)."""
+    return {**COMMON_DEFAULTS, **DEFAULTS[dataset]}
+
+
+@dataclass
+class PreparedData:
+    """A data set split into train/validation/test NumPy arrays, ready for `Trainer.fit`.
+
+    task: "multiclass" (integer labels, CrossEntropyLoss) or "binary" (float 0/1 targets, one logit).
+    input_shape: one sample's shape, e.g. (1, 28, 28) or (30,). scaler: (mean, std) of the training
+    features for tabular data (already applied), None for images.
+    """
+
+    name: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple
+    task: str
+    scaler: tuple = None
+    notes: list = field(default_factory=list)
+
+    @property
+    def input_shape(self):
+        return tuple(self.X_train.shape[1:])
+
+    @property
+    def n_classes(self):
+        return len(self.class_names)
+
+    @property
+    def n_outputs(self):
+        """Outputs of the last layer: one logit for a binary task, one per class otherwise."""
+        return 1 if self.task == "binary" else self.n_classes
+
+    @property
+    def is_image(self):
+        return len(self.input_shape) == 3
+
+    def sizes(self):
+        return {"train": len(self.y_train), "val": len(self.y_val), "test": len(self.y_test)}
+
+    def labels(self, y):
+        """Integer class labels of targets (binary targets are stored as float 0/1)."""
+        return np.asarray(y).astype(np.int64)
+
+
+def prepare_data(name, seed=0, limit=None, root=None):
+    """Load data set `name` (one of DATASETS), split and scale it; see the module docstring.
+
+    limit: keep at most this many training samples (and a quarter as many for validation and test),
+    for quick runs. root: the data folder (default: $MINIDL_DATA, else the cache folder).
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}")
+    if name in ("mnist", "fashion-mnist"):
+        loader = datasets.load_mnist if name == "mnist" else datasets.load_fashion_mnist
+        ((X, y), (X_test, y_test)), info = loader(root=root, return_info=True)
+        X_train, X_val, _, y_train, y_val, _ = train_val_test_split(X, y, val_size=0.1, test_size=0.0, seed=seed)
+    else:
+        if name == "digits":
+            (X, y), info = datasets.load_digits(return_info=True)
+        elif name == "breast-cancer":
+            (X, y), info = datasets.load_breast_cancer(return_info=True)
+        else:
+            (X, y), info = datasets.load_credit_default(root=root, return_info=True)
+        X_train, X_val, X_test, y_train, y_val, y_test = train_val_test_split(X, y, val_size=0.2, test_size=0.2,
+                                                                              seed=seed)
+    if limit is not None:
+        rng = np.random.default_rng(seed)
+        X_train, y_train = _subsample(X_train, y_train, limit, rng)
+        X_val, y_val = _subsample(X_val, y_val, max(limit // 4, 1), rng)
+        X_test, y_test = _subsample(X_test, y_test, max(limit // 4, 1), rng)
+    task = "binary" if len(info.class_names) == 2 else "multiclass"
+    scaler = None
+    if X_train.ndim == 2:  # tabular: standardise with the training part's statistics only
+        mean = X_train.mean(axis=0)
+        std = X_train.std(axis=0)
+        std[std == 0] = 1.0
+        X_train, X_val, X_test = ((A - mean) / std for A in (X_train, X_val, X_test))
+        scaler = (mean, std)
+    if task == "binary":
+        y_train, y_val, y_test = (y.astype(np.float32) for y in (y_train, y_val, y_test))
+    cast = lambda A: np.ascontiguousarray(A, dtype=np.float32)  # noqa: E731
+    return PreparedData(name, cast(X_train), y_train, cast(X_val), y_val, cast(X_test), y_test,
+                        tuple(info.class_names), task, scaler)
+
+
+def _subsample(X, y, n, rng):
+    index = rng.permutation(len(y))[:n]
+    return X[index], y[index]
+
+
+# -- models ----------------------------------------------------------------------------------------------------
+class Squeeze(nn.Module):
+    """(N, 1) -> (N,): one logit per sample, the shape BCEWithLogitsLoss and binary metrics expect."""
+
+    def forward(self, x):
+        return x.reshape(x.shape[0])
+
+
+def logistic_regression(n_features, n_outputs):
+    """Flatten, then one Linear layer: a logit per class (softmax regression) or one logit (binary)."""
+    layers = [nn.Flatten(), nn.Linear(n_features, n_outputs)]
+    return nn.Sequential(*layers, Squeeze()) if n_outputs == 1 else nn.Sequential(*layers)
+
+
+def mlp(n_features, n_outputs, hidden=(256, 128), dropout=0.0):
+    """A dense network: Flatten, then (Linear, ReLU, Dropout) per hidden layer, then Linear."""
+    layers, width = [nn.Flatten()], n_features
+    for h in hidden:
+        layers += [nn.Linear(width, h), nn.ReLU()]
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+        width = h
+    layers.append(nn.Linear(width, n_outputs))
+    if n_outputs == 1:
+        layers.append(Squeeze())
+    return nn.Sequential(*layers)
+
+
+def lenet(input_shape, n_outputs, dropout=0.0):
+    """LeNet for one-channel images.
+
+    28x28 (MNIST, Fashion-MNIST): the PyTorch tutorial's network, conv 5x5 (6) -> ReLU -> max-pool 2 ->
+    conv 5x5 (16) -> ReLU -> max-pool 2 -> 256 -> 120 -> 84 -> classes. Small images such as the 8x8
+    digits get the same shape of network with 3x3 convolutions padded to keep the size: conv 3x3 (16)
+    -> ReLU -> pool -> conv 3x3 (32) -> ReLU -> pool -> 64 -> classes.
+    """
+    channels, height, width = input_shape
+    if height >= 20 and width >= 20:
+        side = ((height - 4) // 2 - 4) // 2, ((width - 4) // 2 - 4) // 2
+        layers = [nn.Conv2d(channels, 6, 5), nn.ReLU(), nn.MaxPool2d(2),
+                  nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                  nn.Linear(16 * side[0] * side[1], 120), nn.ReLU()]
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+        layers += [nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, n_outputs)]
+    else:
+        side = height // 4, width // 4
+        layers = [nn.Conv2d(channels, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                  nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                  nn.Linear(32 * side[0] * side[1], 64), nn.ReLU()]
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+        layers.append(nn.Linear(64, n_outputs))
+    if n_outputs == 1:
+        layers.append(Squeeze())
+    return nn.Sequential(*layers)
+
+
+def build_model(name, data, dropout=0.0):
+    """Model `name` (one of MODELS) sized for `data` (a PreparedData)."""
+    n_features = int(np.prod(data.input_shape))
+    if name == "logreg":
+        return logistic_regression(n_features, data.n_outputs)
+    if name == "mlp":
+        return mlp(n_features, data.n_outputs, dropout=dropout)
+    if name == "lenet":
+        if not data.is_image:
+            raise ValueError(f"model 'lenet' needs images (C, H, W); {data.name} has {n_features} features per "
+                             f"sample: use --model mlp or logreg")
+        return lenet(data.input_shape, data.n_outputs, dropout=dropout)
+    raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+
+
+def loss_for(data):
+    """CrossEntropyLoss for a multiclass task, BCEWithLogitsLoss (one logit) for a binary one."""
+    return nn.BCEWithLogitsLoss() if data.task == "binary" else nn.CrossEntropyLoss()
+
+
+def metrics_for(data):
+    """The metrics a Trainer logs for `data`: accuracy, plus ROC AUC and F1 for binary tasks."""
+    return ("accuracy", "roc_auc", "f1") if data.task == "binary" else ("accuracy",)
+
+
+def make_optimizer(name, params, lr, momentum=0.0, weight_decay=0.0):
+    """SGD (with PyTorch's momentum, v = μv + g) or Adam over `params`."""
+    if name == "sgd":
+        return optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    if name == "adam":
+        return optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+
+
+# -- training helpers ------------------------------------------------------------------------------------------
+class EpochPrinter(Callback):
+    """Print one line of logs per epoch when no progress bar shows them (standard error not a terminal,
+    e.g. a log file or CI). With a terminal the Trainer's progress bar already shows them."""
+
+    def __init__(self, always=False):
+        self.always = always
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.always or not _stderr_is_terminal():
+            shown = "  ".join(f"{k} {v:.4f}" for k, v in logs.items() if k != "lr")
+            print(f"epoch {epoch + 1:3d}/{self.trainer.epochs}  {shown}", flush=True)
+
+
+def _stderr_is_terminal():
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
