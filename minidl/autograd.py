@@ -11,6 +11,7 @@ Unless `retain_graph=True`, each node drops what it saved for backward as soon a
 
 import contextlib
 import contextvars
+import itertools
 
 from minidl import anomaly
 from minidl.errors import DeviceError, DTypeError, GraphError, ShapeError
@@ -50,6 +51,15 @@ def enable_grad():
     return _GradMode(True)
 
 
+_next_sequence = itertools.count(1).__next__
+# The needs_grad tuples of one and two inputs, shared by every node (each node keeping its own copy
+# would give Python's cyclic GC more objects to track: it runs once per few hundred new objects).
+_ONE_NEEDS, _ONE_NEEDS_NOT = (True,), (False,)
+_CANONICAL = {t: t for t in [(True, True), (True, False), (False, True), (False, False)]}
+_TWO_NEEDS = ((_CANONICAL[False, False], _CANONICAL[False, True]),  # indexed by the two bools
+              (_CANONICAL[True, False], _CANONICAL[True, True]))
+
+
 # ---------------------------------------------------------------------------------------------------
 # Function: one node of the graph.
 # ---------------------------------------------------------------------------------------------------
@@ -69,26 +79,40 @@ class Function:
     inputs = None         # the input Tensors, while the graph is alive
     needs_grad = ()       # per input: does it need a gradient?
     output_backend = None  # set by ops whose output lives on another device (Tensor.to)
+    sequence = 0          # creation order of recorded nodes: backward runs them latest first
 
     def __call__(self, *inputs):
+        # The hot path of every op: kept to a few attribute reads (it runs once per node).
         backend = inputs[0]._backend
-        for x in inputs:
-            if x._backend is not backend:
+        if len(inputs) == 1:
+            arrays = (inputs[0].data,)
+            needs_grad = _ONE_NEEDS if inputs[0]._requires_grad else _ONE_NEEDS_NOT
+        elif len(inputs) == 2:
+            a, b = inputs
+            if b._backend is not backend:
                 raise _device_mismatch(self, inputs)
+            arrays = (a.data, b.data)
+            needs_grad = _TWO_NEEDS[a._requires_grad][b._requires_grad]
+        else:
+            for x in inputs:
+                if x._backend is not backend:
+                    raise _device_mismatch(self, inputs)
+            arrays = tuple([x.data for x in inputs])
+            needs_grad = tuple([x._requires_grad for x in inputs])
+            needs_grad = _CANONICAL.get(needs_grad, needs_grad)  # one shared tuple: less for the GC
         self.backend = backend
-        out = self.forward(*[x.data for x in inputs])
+        out = self.forward(*arrays)
         out_backend = self.output_backend or backend
         if type(out) is not out_backend.array_type:
             out = device_array(out_backend, out, lambda: f"{self.name}.forward")
-        if anomaly._enabled.get():
+        if _anomaly_enabled.get():
             anomaly.check_forward(self, inputs, out)
             anomaly.remember_module(self)
-        if _grad_enabled.get():
-            needs_grad = tuple([x._requires_grad for x in inputs])
-            if True in needs_grad:
-                self.inputs = inputs
-                self.needs_grad = needs_grad
-                return _make_tensor(out, out_backend, True, self)
+        if True in needs_grad and _grad_enabled.get():
+            self.inputs = inputs
+            self.needs_grad = needs_grad
+            self.sequence = _next_sequence()
+            return _make_tensor(out, out_backend, True, self)
         return _make_tensor(out, out_backend, False, None)
 
     @property
@@ -123,27 +147,34 @@ def _device_mismatch(fn, inputs):
 # The backward engine.
 # ---------------------------------------------------------------------------------------------------
 def topological_order(root):
-    """The nodes reachable from `root`, each before the nodes that made its inputs (iterative DFS)."""
-    order, visited = [], set()
-    stack = [(root, False)]
+    """The nodes reachable from `root`, each before the nodes that made its inputs.
+
+    A node is always created after the nodes that made its inputs, so the reverse order of creation
+    (`Function.sequence`, a global counter) is a topological order: collect the reachable nodes with an
+    explicit stack (no recursion limit), then sort them by creation, latest first.
+    """
+    seen = {root}
+    stack = [root]
+    nodes = []
     while stack:
-        fn, expanded = stack.pop()
-        if expanded:
-            order.append(fn)
-            continue
-        if fn in visited:
-            continue
-        visited.add(fn)
-        if fn.inputs is None:
+        fn = stack.pop()
+        inputs = fn.inputs
+        if inputs is None:
             raise GraphError(f"trying to backward through the graph a second time (at {fn.name}): its saved "
                              f"arrays were freed after the first backward; call backward(retain_graph=True) "
                              f"the first time if you need to backward twice")
-        stack.append((fn, True))
-        for x in fn.inputs:
-            if x.grad_fn is not None and x.grad_fn not in visited:
-                stack.append((x.grad_fn, False))
-    order.reverse()
-    return order
+        nodes.append(fn)
+        for x in inputs:
+            g = x.grad_fn
+            if g is not None and g not in seen:
+                seen.add(g)
+                stack.append(g)
+    nodes.sort(key=_sequence_of, reverse=True)
+    return nodes
+
+
+def _sequence_of(fn):
+    return fn.sequence
 
 
 def run_backward(root, seed, retain_graph=False, on_node=None):
@@ -160,37 +191,51 @@ def run_backward(root, seed, retain_graph=False, on_node=None):
         _accumulate(root, seed)
     order = topological_order(root.grad_fn)
     grads = {root.grad_fn: seed}
-    given = set()  # ids of arrays already stored in some .grad
+    given = {id(seed)} if root._retains_grad else set()  # ids of arrays already stored in some .grad
+    check_anomaly = _anomaly_enabled.get()
+    keep_checked = check_anomaly or on_node is not None
     for fn in order:
         grad_output = grads.pop(fn)
         grad_inputs = fn.backward(grad_output)
         if type(grad_inputs) is not tuple:
             grad_inputs = (grad_inputs,)
-        if len(grad_inputs) != len(fn.inputs):
+        inputs = fn.inputs
+        if len(grad_inputs) != len(inputs):
             raise GraphError(f"{fn.name}.backward returned {len(grad_inputs)} gradients for "
-                             f"{len(fn.inputs)} inputs")
-        checked = []
-        for i, (x, gx, needed) in enumerate(zip(fn.inputs, grad_inputs, fn.needs_grad)):
+                             f"{len(inputs)} inputs")
+        checked = [] if keep_checked else None
+        i = -1
+        for x, gx, needed in zip(inputs, grad_inputs, fn.needs_grad):
+            i += 1
             if not needed:
-                checked.append(None)
+                if keep_checked:
+                    checked.append(None)
                 continue
-            gx = _checked_gradient(fn, i, x, gx)
-            checked.append(gx)
-            if x.grad_fn is None or x._retains_grad:
+            data = x.data
+            # the common case inline (an array of x's device, shape and dtype); anything else is
+            # converted or rejected, with a message, by _checked_gradient
+            if type(gx) is not type(data) or gx.shape != data.shape or (gx.dtype is not data.dtype
+                                                                          and gx.dtype != data.dtype):
+                gx = _checked_gradient(fn, i, x, gx)
+            if keep_checked:
+                checked.append(gx)
+            grad_fn = x.grad_fn
+            if grad_fn is None or x._retains_grad:
                 stored = gx
                 if id(gx) in given or gx.base is not None:  # .grad owns its array: no views, no sharing
                     stored = gx.copy()
                 given.add(id(stored))
                 _accumulate(x, stored)
-            if x.grad_fn is not None:
-                previous = grads.get(x.grad_fn)
-                grads[x.grad_fn] = gx if previous is None else previous + gx
-        if anomaly._enabled.get():
+            if grad_fn is not None:
+                previous = grads.get(grad_fn)
+                grads[grad_fn] = gx if previous is None else previous + gx
+        if check_anomaly:
             anomaly.check_backward(fn, checked)
         if on_node is not None:
             on_node(fn, grad_output, checked)
         if not retain_graph:
-            fn.release()
+            fn.saved = None
+            fn.inputs = None
 
 
 def _accumulate(tensor, grad_array):
@@ -233,3 +278,4 @@ def device_array(backend, array, where):
 from minidl.tensor import Tensor  # noqa: E402  (tensor.py imports this module first; see minidl/__init__.py)
 
 _make_tensor = Tensor._make
+_anomaly_enabled = anomaly._enabled

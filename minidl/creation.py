@@ -181,11 +181,29 @@ def as_tensor(value, like):
     Tensors pass through. A Python number becomes a constant of the dtype NumPy gives `like op value`:
     Python scalars are weak (NEP 50), so `float32_tensor * 0.5` stays float32. NumPy scalars and
     arrays of `like`'s device are wrapped as they are.
+
+    Constants from Python numbers are cached per (device, dtype, value) and read-only: `x * 0.5` in a
+    loop makes one constant, not one per call (this is on every op's path with a number).
     """
     if isinstance(value, Tensor):
         return value
     backend = like._backend
-    if isinstance(value, (bool, int, float)):
+    kind = type(value)
+    if kind is float or kind is int or kind is bool:
+        key = (backend, like.data.dtype, kind, value)
+        cached = _constants.get(key) if value else None  # 0.0 and -0.0 compare equal: never cached
+        if cached is not None:
+            return cached
+        array = backend.xp.asarray(value, dtype=np.result_type(like.data.dtype, value))
+        t = Tensor._make(array, backend, False, None)
+        if value and value == value:  # not zero, not NaN
+            if len(_constants) >= _MAX_CONSTANTS:
+                _constants.clear()
+            if isinstance(array, np.ndarray):
+                array.flags.writeable = False
+            _constants[key] = t
+        return t
+    if isinstance(value, (bool, int, float)):  # subclasses of the Python number types
         array = backend.xp.asarray(value, dtype=np.result_type(like.data.dtype, value))
     elif isinstance(value, np.generic):
         array = backend.from_host(np.asarray(value))
@@ -195,3 +213,7 @@ def as_tensor(value, like):
         raise DTypeError(f"cannot combine a tensor on '{backend.device}' with a {type(value).__name__}; "
                          f"expected a Tensor, a number or a {backend.array_type.__name__}")
     return Tensor._make(array, backend, False, None)
+
+
+_constants = {}
+_MAX_CONSTANTS = 4096

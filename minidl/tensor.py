@@ -11,6 +11,9 @@ from minidl.backend import get_backend
 from minidl.errors import DTypeError, GraphError, ShapeError
 
 
+_new_object = object.__new__
+
+
 class Tensor:
     """A multi-dimensional array that can record the operations applied to it.
 
@@ -43,8 +46,14 @@ class Tensor:
     @classmethod
     def _make(cls, array, backend, requires_grad, grad_fn):
         """Wrap an array that already lives on `backend` (no checks: the engine's fast path)."""
-        t = object.__new__(cls)
-        t._init(array, backend, requires_grad, grad_fn)
+        t = _new_object(cls)  # __init__'s work, inlined: this runs once per op
+        t.data = array
+        t.grad = None
+        t._requires_grad = requires_grad
+        t.grad_fn = grad_fn
+        t._backend = backend
+        t._retains_grad = False
+        t.name = None
         return t
 
     # -- attributes ---------------------------------------------------------------------------------

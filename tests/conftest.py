@@ -1,11 +1,15 @@
 """Shared fixtures: the devices every device-aware test runs on, and the PyTorch reference."""
 
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 import minidl as mdl
+
+# The real datasets live beside the checkout (CI exports the same); tests never download.
+os.environ.setdefault("MINIDL_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 settings.register_profile("ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("slow", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

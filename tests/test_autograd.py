@@ -256,3 +256,12 @@ def test_live_tensor_count_returns_to_baseline_after_a_step():
         now = count_tensors()
         baseline = now if baseline is None else baseline
         assert now == baseline
+
+
+def test_a_retained_root_gradient_does_not_share_memory_with_a_leaf():
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    y = a + b
+    y.retain_grad()
+    y.backward(mdl.tensor([1.0, 1.0], dtype=mdl.float64))
+    a.grad.data[0] = 5
+    np.testing.assert_allclose(y.grad.numpy(), [1.0, 1.0])

@@ -88,6 +88,22 @@ class Backend:
         shape, strides = _window_geometry(x, kernel_size, stride)
         return self.xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
 
+    def parallel(self, fn, n, work):
+        """Run fn(start, stop) over [0, n): at once here; split across threads by backends whose array
+        calls release the GIL (NumPy). `work` is the number of elements the whole pass touches: only
+        large passes are worth a thread hand-off."""
+        fn(0, n)
+
+    def parallel_blocks(self, fn, n, work):
+        """Like `parallel`, for blocks that run matrix products themselves: the NumPy backend runs the
+        blocks on its threads and keeps BLAS to one thread meanwhile."""
+        fn(0, n)
+
+    def strided_view(self, x, shape, strides, writeable=False):
+        """A view of the C-contiguous array `x` with the given shape and byte strides (no copy, no
+        bounds check: the caller keeps every index inside `x`). Read-only unless `writeable`."""
+        return self.xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
+
     def __repr__(self):
         return f"<minidl backend {self.name!r} device={self.device!r}>"
 

@@ -1,12 +1,24 @@
 """The CPU backend: plain NumPy arrays."""
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from minidl.backend.base import Backend, _window_geometry
 
 
 class NumpyBackend(Backend):
-    """CPU arrays through NumPy. Host copies are free: the arrays already live on the host."""
+    """CPU arrays through NumPy. Host copies are free: the arrays already live on the host.
+
+    Creating it asks glibc's malloc to keep freed memory for reuse (see `keep_freed_memory`).
+    """
+
+    def __init__(self, seed=None):
+        super().__init__(seed)
+        if os.environ.get("MINIDL_KEEP_FREED_MEMORY", "1") != "0":
+            keep_freed_memory()
 
     name = "numpy"
     device = "cpu"
@@ -21,6 +33,141 @@ class NumpyBackend(Backend):
     def to_host(self, array):
         return np.asarray(array)
 
+    # -- threads ---------------------------------------------------------------------------------------
+    # NumPy's copies, ufuncs and BLAS calls release the GIL, so independent blocks of work (chunks of a
+    # batch) can run on all cores. A hand-off costs tens of microseconds, so only coarse blocks are
+    # worth it: `parallel` splits single passes of at least PARALLEL_MIN_WORK elements, and
+    # `parallel_blocks` runs whole chunks of a convolution (im2col, product, col2im) per thread.
+    # Calls made inside a block run inline (no nesting).
+    PARALLEL_MIN_WORK = 1 << 21
+    _pool = None
+    _pool_lock = threading.Lock()
+    _inside = threading.local()
+
+    def parallel(self, fn, n, work):
+        if work < self.PARALLEL_MIN_WORK:
+            fn(0, n)
+        else:
+            self._split(fn, n)
+
+    def parallel_blocks(self, fn, n, work):
+        if n < 2 or num_threads() < 2 or getattr(self._inside, "active", False):
+            fn(0, n)
+            return
+        with _blas_single_thread():
+            self._split(fn, n)
+
+    def _split(self, fn, n):
+        threads = num_threads()
+        if threads < 2 or n < 2 or getattr(self._inside, "active", False):
+            fn(0, n)
+            return
+        pool = NumpyBackend._pool
+        if pool is None:
+            with self._pool_lock:
+                pool = NumpyBackend._pool
+                if pool is None:
+                    pool = NumpyBackend._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="minidl")
+        parts = min(threads, n)
+        bounds = [n * k // parts for k in range(parts + 1)]
+        futures = [pool.submit(self._inline, fn, bounds[k], bounds[k + 1]) for k in range(1, parts)]
+        try:
+            self._inline(fn, bounds[0], bounds[1])  # this thread does the first part
+        finally:
+            for future in futures:
+                future.result()
+
+    def _inline(self, fn, a, b):
+        self._inside.active = True
+        try:
+            fn(a, b)
+        finally:
+            self._inside.active = False
+
     def sliding_windows(self, x, kernel_size, stride):
         shape, strides = _window_geometry(x, kernel_size, stride)
         return np.lib.stride_tricks.as_strided(x, shape=shape, strides=strides, writeable=False)
+
+    def strided_view(self, x, shape, strides, writeable=False):
+        return np.lib.stride_tricks.as_strided(x, shape=shape, strides=strides, writeable=writeable)
+
+
+_num_threads = None
+_blas = None
+
+
+class _blas_single_thread:
+    """Context: OpenBLAS (or another BLAS threadpoolctl knows) on one thread, restored after. Our own
+    threads run the blocks meanwhile; BLAS threads on top of them would oversubscribe the cores."""
+
+    def __enter__(self):
+        global _blas
+        if _blas is None:
+            try:
+                from threadpoolctl import ThreadpoolController
+                _blas = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
+            except Exception:  # threadpoolctl missing or unable to see the BLAS: leave BLAS alone
+                _blas = []
+        self.saved = [(c, c.num_threads) for c in _blas]
+        for c, threads in self.saved:
+            if threads != 1:
+                c.set_num_threads(1)
+        return self
+
+    def __exit__(self, *exc):
+        for c, threads in self.saved:
+            if threads != 1:
+                c.set_num_threads(threads)
+        return False
+
+
+
+def num_threads():
+    """Threads for minidl's own splitting of CPU work: `set_num_threads(n)`, else $MINIDL_NUM_THREADS,
+    else 1 (off; BLAS still uses its own threads for matrix products).
+
+    Off by default because it did not pay on the 2-core VM this was measured on: waking a pool thread
+    took ~100-250 us there, more than a 1M-element pass takes on one core, and a LeNet-5 step at batch
+    256 ran ~10% slower with 2 threads (benchmarks/RESULTS.md). Worth trying where threads wake fast.
+    """
+    if _num_threads is not None:
+        return _num_threads
+    value = os.environ.get("MINIDL_NUM_THREADS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else 1
+
+
+def set_num_threads(n):
+    """Use `n` threads (1: none) for minidl's large memory-bound CPU passes; None: back to the default."""
+    global _num_threads
+    _num_threads = None if n is None else max(1, int(n))
+
+
+_kept = False
+
+
+def keep_freed_memory():
+    """Ask glibc's malloc to serve big arrays from its heap and keep freed memory for reuse.
+
+    A training step allocates the same big temporaries every step (im2col columns of tens of MB).
+    By default glibc returns such blocks to the OS when they are freed, and the next step pays a page
+    fault per 4 KiB page touched again: ~4,500 faults, ~30% of a LeNet-5 step at batch 256. With these
+    settings (mmap threshold 256 MiB, trim threshold 1 GiB, 64 MiB top pad) freed memory stays in the
+    process, as PyTorch's caching allocators keep theirs; the resident size stays at its peak.
+    Process-wide; a no-op off glibc. Set MINIDL_KEEP_FREED_MEMORY=0 before importing minidl to opt out.
+    """
+    global _kept
+    if _kept:
+        return
+    _kept = True
+    try:
+        import ctypes
+        import ctypes.util
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError, TypeError):  # not glibc (macOS, Windows, musl without mallopt)
+        return
+    M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3
+    mallopt(M_MMAP_THRESHOLD, 256 << 20)
+    mallopt(M_TRIM_THRESHOLD, 1 << 30)
+    mallopt(M_TOP_PAD, 64 << 20)

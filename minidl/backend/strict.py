@@ -194,3 +194,8 @@ class StrictBackend(Backend):
             raise TypeError(f"sliding_windows: expected a 'strict' device array, got {type(x).__name__}")
         shape, strides = _window_geometry(x._a, kernel_size, stride)
         return StrictArray(np.lib.stride_tricks.as_strided(x._a, shape=shape, strides=strides, writeable=False))
+
+    def strided_view(self, x, shape, strides, writeable=False):
+        if type(x) is not StrictArray:
+            raise TypeError(f"strided_view: expected a 'strict' device array, got {type(x).__name__}")
+        return StrictArray(np.lib.stride_tricks.as_strided(x._a, shape=shape, strides=strides, writeable=writeable))

@@ -4,13 +4,7 @@ Each is a differentiable op from `minidl.ops` or a short composition of them.
 """
 
 from minidl.ops import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401
-from minidl.ops import matmul
-
-
-def linear(x, weight, bias=None):
-    """y = x @ weightᵀ + bias;  x: (N, in), weight: (out, in), bias: (out,) -> y: (N, out)."""
-    y = matmul(x, weight.T)
-    return y if bias is None else y + bias
+from minidl.ops.matmul import linear  # noqa: F401  (y = x @ weightᵀ + bias, one fused node for 2-d x)
 
 
 def l1_penalty(parameters):

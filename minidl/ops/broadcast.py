@@ -23,6 +23,25 @@ def unbroadcast(grad, shape, dtype=None):
     return grad
 
 
+def same_layout(a, b):
+    """None when arrays a and b have one shape and one dtype (their op's gradients need no unbroadcast),
+    else ((a.shape, b.shape), (a.dtype, b.dtype)) for `unbroadcast_pair`. Binary ops save this."""
+    sa, sb = a.shape, b.shape
+    if sa == sb and a.dtype == b.dtype:
+        return None
+    return (sa, sb), (a.dtype, b.dtype)
+
+
+def unbroadcast_pair(ga, gb, layout, needs_grad):
+    """(ga, gb) summed back to the shapes and cast to the dtypes `same_layout` recorded; None where an
+    input needs no gradient."""
+    if layout is None:
+        return (ga if needs_grad[0] else None), (gb if needs_grad[1] else None)
+    (sa, sb), (da, db) = layout
+    return (unbroadcast(ga, sa, da) if needs_grad[0] else None,
+            unbroadcast(gb, sb, db) if needs_grad[1] else None)
+
+
 def normalize_axes(axis, ndim, op="reduction"):
     """None, an int or a tuple of ints -> a sorted tuple of non-negative axes (None: all axes)."""
     if axis is None:

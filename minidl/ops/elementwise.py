@@ -7,7 +7,7 @@ through `unbroadcast`.
 from minidl.autograd import Function
 from minidl.creation import as_tensor
 from minidl.errors import DeviceError
-from minidl.ops.broadcast import unbroadcast
+from minidl.ops.broadcast import same_layout, unbroadcast, unbroadcast_pair
 from minidl.tensor import Tensor
 
 
@@ -24,12 +24,11 @@ class Add(Function):
     """y = a + b;   dL/da = dL/dy,   dL/db = dL/dy   (each summed back to its input's shape)."""
 
     def forward(self, a, b):
-        self.shapes, self.dtypes = (a.shape, b.shape), (a.dtype, b.dtype)
+        self.layout = same_layout(a, b)
         return a + b
 
     def backward(self, gy):
-        (sa, sb), (da, db) = self.shapes, self.dtypes
-        return unbroadcast(gy, sa, da), unbroadcast(gy, sb, db)
+        return unbroadcast_pair(gy, gy, self.layout, self.needs_grad)
 
 
 def add(a, b):
@@ -40,13 +39,11 @@ class Sub(Function):
     """y = a - b;   dL/da = dL/dy,   dL/db = -dL/dy."""
 
     def forward(self, a, b):
-        self.shapes, self.dtypes = (a.shape, b.shape), (a.dtype, b.dtype)
+        self.layout = same_layout(a, b)
         return a - b
 
     def backward(self, gy):
-        (sa, sb), (da, db) = self.shapes, self.dtypes
-        gb = unbroadcast(-gy, sb, db) if self.needs_grad[1] else None
-        return unbroadcast(gy, sa, da), gb
+        return unbroadcast_pair(gy, -gy if self.needs_grad[1] else None, self.layout, self.needs_grad)
 
 
 def sub(a, b):
@@ -58,13 +55,14 @@ class Mul(Function):
 
     def forward(self, a, b):
         self.saved = (a, b)
+        self.layout = same_layout(a, b)
         return a * b
 
     def backward(self, gy):
         a, b = self.saved
-        ga = unbroadcast(gy * b, a.shape, a.dtype) if self.needs_grad[0] else None
-        gb = unbroadcast(gy * a, b.shape, b.dtype) if self.needs_grad[1] else None
-        return ga, gb
+        ga_needed, gb_needed = self.needs_grad
+        return unbroadcast_pair(gy * b if ga_needed else None, gy * a if gb_needed else None,
+                                self.layout, self.needs_grad)
 
 
 def mul(a, b):

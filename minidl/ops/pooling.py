@@ -7,6 +7,7 @@ NumPy: its inner loops are only kw long.)
 """
 
 from minidl.autograd import Function, is_grad_enabled
+from minidl.ops.activation import ReLU
 from minidl.errors import DTypeError, ShapeError
 from minidl.ops.conv import _pair, pad_spatial, window
 
@@ -25,7 +26,69 @@ class MaxPool2d(Function):
     def __init__(self, kernel_size, stride, padding, keep_index):
         self.kernel_size, self.stride, self.padding, self.keep_index = kernel_size, stride, padding, keep_index
 
+    def tiled(self, x):
+        """True when the windows tile x exactly (stride = kernel, no padding, sizes divisible): then the
+        pool runs in two stages on long runs (columns within each row, then rows), see `_forward_tiled`."""
+        (kh, kw), (n, c, h, w) = self.kernel_size, x.shape
+        return (self.stride == self.kernel_size and self.padding == (0, 0) and h % kh == 0 and w % kw == 0
+                and kh * kw > 1)
+
+    def _forward_tiled(self, x):
+        """Max over each row's kw neighbours (views x[..., j], one long strided loop each), then over kh
+        neighbouring rows (runs of Wo). The first maximum in row-major order wins: the first column
+        within the first row that holds the maximum. Split along N*C across threads when large."""
+        xp = self.xp
+        (kh, kw), (n, c, h, w) = self.kernel_size, x.shape
+        ho, wo = h // kh, w // kw
+        x5 = xp.ascontiguousarray(x).reshape(n * c, ho, kh, wo, kw)
+        keep = self.keep_index
+        m = xp.empty((n * c, ho, kh, wo), dtype=x.dtype)  # row maxima
+        y = xp.empty((n * c, ho, wo), dtype=x.dtype)
+        col = xp.zeros(m.shape, dtype="uint8") if keep else None  # argmax within the row
+        row = xp.zeros(y.shape, dtype="uint8") if keep else None  # which row holds the maximum
+
+        def pool(a, b):
+            xa, ma, ya = x5[a:b], m[a:b], y[a:b]
+            xp.copyto(ma, xa[..., 0])
+            for j in range(1, kw):
+                v = xa[..., j]
+                if keep:
+                    _update_argmax(xp, col[a:b], v > ma, j)
+                xp.maximum(ma, v, out=ma)
+            xp.copyto(ya, ma[:, :, 0])
+            for i in range(1, kh):
+                v = ma[:, :, i]
+                if keep:
+                    _update_argmax(xp, row[a:b], v > ya, i)
+                xp.maximum(ya, v, out=ya)
+
+        self.backend.parallel(pool, n * c, x.size)
+        if keep:
+            self.saved = (row, col)
+            self.shapes = (x.shape, None, (ho, wo))
+        return y.reshape(n, c, ho, wo)
+
+    def _backward_tiled(self, gy):
+        xp = self.xp
+        row, col = self.saved
+        (n, c, h, w), _, (ho, wo) = self.shapes
+        kh, kw = self.kernel_size
+        g = gy.reshape(n * c, ho, wo)
+        grow = xp.empty((n * c, ho, kh, wo), dtype=gy.dtype)  # dL/d(row maxima)
+        gx = xp.empty((n * c, ho, kh, wo, kw), dtype=gy.dtype)
+
+        def route(a, b):
+            for i in range(kh):
+                xp.multiply(g[a:b], row[a:b] == i, out=grow[a:b, :, i])
+            for j in range(kw):
+                xp.multiply(grow[a:b], col[a:b] == j, out=gx[a:b, ..., j])
+
+        self.backend.parallel(route, n * c, gx.size)
+        return gx.reshape(n, c, h, w)
+
     def forward(self, x):
+        if self.tiled(x):
+            return self._forward_tiled(x)
         xp = self.xp
         kh, kw = self.kernel_size
         xpad = pad_spatial(xp, x, self.padding, fill=-float("inf"))
@@ -46,6 +109,8 @@ class MaxPool2d(Function):
         return y
 
     def backward(self, gy):
+        if self.shapes[1] is None:
+            return self._backward_tiled(gy)
         xp = self.xp
         (index,) = self.saved
         (n, c, h, w), padded_shape, out_hw = self.shapes
@@ -59,6 +124,36 @@ class MaxPool2d(Function):
                 xp.multiply(gy, index == k, out=target)
         ph, pw = self.padding
         return gpad[:, :, ph:ph + h, pw:pw + w] if (ph or pw) else gpad
+
+
+class MaxPool2dReLU(MaxPool2d):
+    """y = max(maxpool(z), 0);   dL/dz = maxpool's routing of dL/dy * (y > 0).   Saves y and the argmax.
+
+    Fused max_pool2d(relu(z)) = relu(max_pool2d(z)) (max and ReLU commute), one node. The ReLU then
+    runs on the pooled output (kh*kw times smaller), and its backward mask is applied to dL/dy before
+    routing instead of to the full-size routed gradient. Gradients equal the unfused pair's: where the
+    window's maximum is > 0 both route dL/dy to the same (first) maximum; where it is <= 0 both give 0.
+    """
+
+    def forward(self, z):
+        y = super().forward(z)
+        self.xp.maximum(y, 0, out=y)
+        self.out = y
+        return y
+
+    def backward(self, gy):
+        g = gy * (self.out > 0)  # self.out is the output's own array: keeping it costs no memory
+        return super().backward(g)
+
+
+def _update_argmax(xp, index, greater, k):
+    """index <- k where `greater` (strictly: the first maximum keeps its place), in place. Offsets only
+    grow, so this is max(index, k * greater) (a masked copyto is ~20x slower)."""
+    step = greater.view("uint8")
+    if k == 1:  # index is still all zeros
+        xp.copyto(index, step)
+    else:
+        xp.maximum(index, step * k, out=index)
 
 
 class AvgPool2d(Function):
@@ -113,9 +208,17 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     """Max pooling of x (N, C, H, W); stride defaults to kernel_size; padding pads with -inf.
 
     kernel_size, stride, padding: an int or a pair. Returns (N, C, Ho, Wo), Ho = (H + 2*ph - kh) // sh + 1.
+    When x is the output of a recorded relu (the usual conv -> ReLU -> pool), the pool runs on the
+    ReLU's input with the ReLU applied after it, as one node (MaxPool2dReLU): same values, same
+    gradients, a quarter of the ReLU backward's work. x.retain_grad() turns this off for x.
     """
     kernel_size, stride, padding = _pool_arguments("max_pool2d", x, kernel_size, stride, padding)
     keep_index = x.requires_grad and is_grad_enabled()  # inference skips the argmax bookkeeping
+    source = x.grad_fn
+    if keep_index and type(source) is ReLU and source.inputs is not None and not x._retains_grad:
+        # x = relu(z) in a recorded graph: pool z and apply the ReLU after, in one fused node (see
+        # MaxPool2dReLU). x's own ReLU node stays for any other use of x; this path no longer needs it.
+        return MaxPool2dReLU(kernel_size, stride, padding, True)(source.inputs[0])
     return MaxPool2d(kernel_size, stride, padding, keep_index)(x)
 
 

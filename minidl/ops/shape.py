@@ -90,13 +90,15 @@ def transpose(x, *axes):
 
 
 class Concatenate(Function):
-    """y = the inputs joined along `axis`;   each input's gradient is its slice of dL/dy."""
+    """y = the inputs joined along `axis`;   each input's gradient is its slice of dL/dy
+    (in that input's dtype: float32 and float64 inputs give a float64 y)."""
 
     def __init__(self, axis):
         self.axis = axis
 
     def forward(self, *arrays):
         self.sizes = [a.shape[self.axis] for a in arrays]
+        self.dtypes = [a.dtype for a in arrays]
         return self.xp.concatenate(arrays, axis=self.axis)
 
     def backward(self, gy):
@@ -104,7 +106,8 @@ class Concatenate(Function):
         for size in self.sizes[:-1]:
             total += size
             bounds.append(total)
-        return tuple(self.xp.split(gy, bounds, axis=self.axis))
+        parts = self.xp.split(gy, bounds, axis=self.axis)
+        return tuple(g.astype(dtype, copy=False) for g, dtype in zip(parts, self.dtypes))
 
 
 def concatenate(tensors, axis=0):
@@ -121,16 +124,19 @@ def concatenate(tensors, axis=0):
 
 
 class Stack(Function):
-    """y = the inputs stacked along a new `axis`;   each input's gradient is its slice of dL/dy."""
+    """y = the inputs stacked along a new `axis`;   each input's gradient is its slice of dL/dy
+    (in that input's dtype)."""
 
     def __init__(self, axis):
         self.axis = axis
 
     def forward(self, *arrays):
+        self.dtypes = [a.dtype for a in arrays]
         return self.xp.stack(arrays, axis=self.axis)
 
     def backward(self, gy):
-        return tuple(self.xp.moveaxis(gy, self.axis, 0))
+        parts = self.xp.moveaxis(gy, self.axis, 0)
+        return tuple(g.astype(dtype, copy=False) for g, dtype in zip(parts, self.dtypes))
 
 
 def stack(tensors, axis=0):

@@ -38,15 +38,53 @@ class SGD(Optimizer):
 
     def _update(self, p, grad, state, group):
         momentum, weight_decay = float(group["momentum"]), float(group["weight_decay"])
+        lr, dampening, nesterov = float(group["lr"]), float(group["dampening"]), group["nesterov"]
+        xp = p.backend.xp
+        data = p.data
         if weight_decay != 0:
-            grad = grad + weight_decay * p.data  # a new array: the gradient itself is never written to
+            # a new array (the gradient itself is never written to); out= keeps 0-d results arrays
+            grad = xp.add(grad, weight_decay * data, out=xp.empty_like(data))
+        buf = None
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
                 buf = state["momentum_buffer"] = grad.copy()
+                momentum_now = False  # v ← g at the first step
             else:
-                buf *= momentum
-                dampening = float(group["dampening"])
-                buf += grad if dampening == 0 else (1 - dampening) * grad
-            grad = grad + momentum * buf if group["nesterov"] else buf
-        p.data -= float(group["lr"]) * grad
+                momentum_now = True
+        # p ← p - lr·g through a scratch array kept per parameter: no new temporary each step, and
+        # Python floats stay weak scalars. Large parameters are split by rows across threads.
+        scratch = self._scratch_for(p)
+
+        def update(a, b):
+            rows = slice(a, b) if a is not None else Ellipsis  # Ellipsis: a 0-d parameter, whole
+            g = grad[rows]
+            if buf is not None:
+                v = buf[rows]
+                if momentum_now:
+                    v *= momentum
+                    if dampening == 0:
+                        v += g
+                    else:
+                        v += (1 - dampening) * g
+                if nesterov:
+                    xp.multiply(v, momentum, out=scratch[rows])
+                    scratch[rows] += g
+                    g = scratch[rows]
+                else:
+                    g = v
+            xp.multiply(g, lr, out=scratch[rows])
+            xp.subtract(data[rows], scratch[rows], out=data[rows])
+
+        if data.ndim == 0:
+            update(None, None)
+        else:
+            p.backend.parallel(update, data.shape[0], 4 * data.size)
+
+    def _scratch_for(self, p):
+        scratches = self.__dict__.setdefault("_scratches", {})
+        scratch = scratches.get(id(p))
+        if scratch is None or scratch.shape != p.data.shape or scratch.dtype != p.data.dtype \
+                or type(scratch) is not type(p.data):
+            scratch = scratches[id(p)] = p.backend.xp.empty_like(p.data)
+        return scratch

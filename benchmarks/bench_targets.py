@@ -1,0 +1,147 @@
+"""The performance targets of the NumPy backend, measured against PyTorch CPU in the same process.
+
+    python benchmarks/bench_targets.py                 # every target, 3 runs, 2 threads
+    python benchmarks/bench_targets.py --only mlp --runs 1 --threads 1
+
+Targets (ratio = minidl's time / PyTorch's time on the same shapes, float32):
+    MLP 784-256-128-10 training step (forward, cross-entropy, backward, SGD momentum) at batch 64/128/512
+    LeNet-5 training step at batch 64/256, LeNet-5 inference at batch 1000
+    engine overhead: a chain of 20,000 scalar additions `y = y + 1.0` with backward, µs per op
+
+How it times (PERF_NOTES.md): a warm-up, then blocks of >= --block seconds per implementation,
+alternating minidl and PyTorch, --rounds times; a run's ratio is the median over rounds of the
+per-round ratio; the spread is the min-max of the run ratios. Never single steps of both interleaved:
+PyTorch's OpenMP threads keep spinning after a step and steal the cores from NumPy. The load average is
+printed with each run: repeat a run taken while other jobs used the cores.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+from pathlib import Path
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--threads", type=int, default=2, help="BLAS/OpenMP threads for both (default 2)")
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--block", type=float, default=0.3, help="seconds per timed block (>= 0.3 recommended)")
+    p.add_argument("--only", nargs="+", choices=("mlp", "lenet", "infer", "chain"), default=None)
+    p.add_argument("--profile", action="store_true", help="also print where each step's time goes")
+    p.add_argument("--json", default=None, help="also write the runs and the table to this JSON file")
+    return p.parse_args(argv)
+
+
+ARGS = parse_args()
+for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = str(ARGS.threads)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import minidl as mdl  # noqa: E402
+from minidl.benchmark import (MinidlRunner, TorchRunner, alternate, gemm_rate, machine_info,  # noqa: E402
+                              matmul_flops)
+
+torch.set_num_threads(ARGS.threads)
+
+TARGETS = [  # (key, kind, model, batch, goal)
+    ("mlp", "train", "mlp", 64, 0.9),
+    ("mlp", "train", "mlp", 128, 0.9),
+    ("mlp", "train", "mlp", 512, 0.9),
+    ("lenet", "train", "lenet", 64, 1.5),
+    ("lenet", "train", "lenet", 256, 1.5),
+    ("infer", "infer", "lenet", 1000, 0.9),
+]
+CHAIN = 20_000
+
+
+def chain_minidl():
+    x = mdl.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(CHAIN):
+        y = y + 1.0
+    y.backward()
+
+
+def chain_torch():
+    x = torch.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(CHAIN):
+        y = y + 1.0
+    y.backward()
+
+
+def load():
+    return os.getloadavg()[0]
+
+
+def measure_target(kind, model, batch, rounds, block):
+    """(median ratio over rounds, minidl seconds per step, torch seconds per step)."""
+    ours = MinidlRunner(model, batch)
+    theirs = TorchRunner(model, batch, ours.net)
+    fn = "step" if kind == "train" else "infer"
+    times = alternate({"minidl": getattr(ours, fn), "torch": getattr(theirs, fn)}, rounds, block)
+    ratios = [a / b for a, b in zip(times["minidl"], times["torch"])]
+    return statistics.median(ratios), statistics.median(times["minidl"]), statistics.median(times["torch"])
+
+
+def measure_chain(rounds):
+    times = alternate({"minidl": chain_minidl, "torch": chain_torch}, rounds, 0.3)
+    ours, theirs = statistics.median(times["minidl"]) / CHAIN, statistics.median(times["torch"]) / CHAIN
+    return ours * 1e6, theirs * 1e6
+
+
+def main():
+    info = machine_info()
+    print(f"machine: {info['processor']}, {info['cpu_count']} cores, {info['platform']}; NumPy {info['numpy']}, "
+          f"PyTorch {info['torch']}; {ARGS.threads} thread(s); load {load():.2f}")
+    rate = gemm_rate(np)
+    print(f"float32 matrix product: {rate / 1e9:.1f} GFLOP/s measured")
+    only = set(ARGS.only or ("mlp", "lenet", "infer", "chain"))
+    rows, all_runs = [], []
+    for key, kind, model, batch, goal in TARGETS:
+        if key not in only:
+            continue
+        runs = []
+        for run in range(ARGS.runs):
+            ratio, ours, theirs = measure_target(kind, model, batch, ARGS.rounds, ARGS.block)
+            runs.append(ratio)
+            frac = matmul_flops(model, batch, kind == "train") / ours / rate
+            all_runs.append({"target": f"{model} {kind} batch {batch}", "ratio": ratio, "minidl_ms": ours * 1e3,
+                             "torch_ms": theirs * 1e3, "gemm_fraction": frac, "load": load()})
+            print(f"  {model} {kind} batch {batch} run {run + 1}: {ratio:.3f}x  (minidl {ours * 1e3:.3f} ms, "
+                  f"torch {theirs * 1e3:.3f} ms, {100 * frac:.0f}% of GEMM rate; load {load():.2f})", flush=True)
+        rows.append((f"{model} {kind} batch {batch}", statistics.median(runs), min(runs), max(runs), f"<= {goal}x",
+                     statistics.median(runs) <= goal))
+    if "chain" in only:
+        runs = []
+        for run in range(ARGS.runs):
+            ours, theirs = measure_chain(ARGS.rounds)
+            runs.append(ours)
+            all_runs.append({"target": "scalar chain", "us_per_op": ours, "torch_us_per_op": theirs, "load": load()})
+            print(f"  scalar chain run {run + 1}: {ours:.2f} us/op (torch {theirs:.2f} us/op; load {load():.2f})",
+                  flush=True)
+        rows.append((f"engine: {CHAIN} scalar additions + backward (us/op)", statistics.median(runs), min(runs),
+                     max(runs), "<= 4 us", statistics.median(runs) <= 4.0))
+    if ARGS.json:
+        import json
+        Path(ARGS.json).write_text(json.dumps({"machine": info, "threads": ARGS.threads, "gemm_flops": rate,
+                                               "rows": rows, "runs": all_runs}, indent=2))
+    print("\n| target | median | spread (min-max of runs) | goal | met |\n|---|---:|---|---|---|")
+    for name, median, lo, hi, goal, met in rows:
+        print(f"| {name} | {median:.2f} | {lo:.2f}-{hi:.2f} | {goal} | {'yes' if met else 'no'} |")
+    if ARGS.profile:
+        from profile_step import profile_shares
+        for model, batch in (("mlp", 64), ("lenet", 256)):
+            shares, per_step = profile_shares(MinidlRunner(model, batch), 50)
+            print(f"\n{model} batch {batch}: where the step goes (cProfile, {per_step * 1e3:.2f} ms/step profiled)")
+            for label, seconds, share in shares[:12]:
+                print(f"  {100 * share:5.1f}%  {label}")
+
+
+if __name__ == "__main__":
+    main()

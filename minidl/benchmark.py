@@ -1,0 +1,433 @@
+"""`minidl bench`: train the same small models on every available backend and compare them.
+
+Models (float32, SGD with momentum 0.9, cross-entropy on random data of the right shape):
+    mlp     784-256-128-10 with ReLU
+    lenet   LeNet-5 on 28x28 inputs: conv 1->6 k5, ReLU, max-pool 2, conv 6->16 k5, ReLU, max-pool 2,
+            256-120-84-10 with ReLU
+Backends: minidl "cpu", minidl "cuda" (when `mdl.cuda.is_available()`), PyTorch CPU, and PyTorch CUDA
+(when available). PyTorch runs the same layers with the same initial weights.
+
+How it times (see benchmarks/README.md for why):
+    - a warm-up first, then blocks of at least `--block` seconds per implementation, alternating between
+      implementations, `--rounds` times; a block's time is its mean step; each figure is the median over
+      rounds. Interleaving single steps of PyTorch and NumPy would let PyTorch's OpenMP threads spin on
+      the cores NumPy needs.
+    - GPU work is synchronised (`backend.synchronize()`, `torch.cuda.synchronize()`) before every clock read.
+    - the forward (+ loss) / backward / update split comes from clock reads between the phases of each step.
+    - the matrix-product rate of the device (float32 GEMM, 2 threads on this CPU) is measured at start,
+      and each step is reported as the fraction of that rate its matrix products reach.
+
+Writes into `--out`: results.json (everything), results.md (a table), throughput.png (samples/s against
+batch size). `--quick` is a smoke run of a few milliseconds per block (used by the tests).
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import minidl as mdl
+from minidl import nn
+from minidl.nn import functional as F
+
+MODELS = ("mlp", "lenet")
+INPUT_SHAPES = {"mlp": (784,), "lenet": (1, 28, 28)}
+LR, MOMENTUM = 0.01, 0.9
+
+
+# ---------------------------------------------------------------------------------------------------
+# The models, in minidl and in PyTorch (same layers, same weights).
+# ---------------------------------------------------------------------------------------------------
+def build_minidl(model, device="cpu"):
+    """The minidl model `model` ("mlp" or "lenet") on `device`, float32."""
+    if model == "mlp":
+        net = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+    elif model == "lenet":
+        net = nn.Sequential(nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2),
+                            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                            nn.Linear(256, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+    else:
+        raise ValueError(f"unknown model {model!r}: expected one of {MODELS}")
+    return net.to(device) if device != "cpu" else net
+
+
+def build_torch(model, like, device="cpu"):
+    """The PyTorch twin of `build_minidl(model)`, with the weights of the minidl model `like`."""
+    import torch
+    tnn = torch.nn
+    if model == "mlp":
+        net = tnn.Sequential(tnn.Linear(784, 256), tnn.ReLU(), tnn.Linear(256, 128), tnn.ReLU(), tnn.Linear(128, 10))
+    else:
+        net = tnn.Sequential(tnn.Conv2d(1, 6, 5), tnn.ReLU(), tnn.MaxPool2d(2),
+                             tnn.Conv2d(6, 16, 5), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Flatten(),
+                             tnn.Linear(256, 120), tnn.ReLU(), tnn.Linear(120, 84), tnn.ReLU(), tnn.Linear(84, 10))
+    state = {key: torch.from_numpy(np.array(value if isinstance(value, np.ndarray) else value.get()))
+             for key, value in like.state_dict().items()}
+    net.load_state_dict(state)
+    return net.to(device)
+
+
+def matmul_flops(model, batch, training=True):
+    """Floating-point operations of the matrix products of one step (2 per multiply-add).
+
+    Training counts forward, the weight gradients and the input gradients (none for the first layer,
+    whose input needs no gradient); inference counts the forward only.
+    """
+    if model == "mlp":
+        layers = [784 * 256, 256 * 128, 128 * 10]
+    else:  # multiply-adds per sample: output positions x output channels x window size
+        layers = [24 * 24 * 6 * 25, 8 * 8 * 16 * 150, 256 * 120, 120 * 84, 84 * 10]
+    forward = 2 * batch * sum(layers)
+    if not training:
+        return forward
+    return 3 * forward - 2 * batch * layers[0]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Runners: one model, one backend, one batch size; step() is one training step.
+# ---------------------------------------------------------------------------------------------------
+class MinidlRunner:
+    """minidl on `device`: forward, cross-entropy, backward, SGD momentum (in place)."""
+
+    framework = "minidl"
+
+    def __init__(self, model, batch, device="cpu", seed=0, net=None):
+        self.model, self.batch, self.device = model, batch, device
+        mdl.manual_seed(seed)
+        self.net = net if net is not None else build_minidl(model, device)
+        self.backend = mdl.backend(device)
+        rng = np.random.default_rng(seed)
+        x = rng.standard_normal((batch,) + INPUT_SHAPES[model], dtype=np.float32)
+        t = rng.integers(0, 10, batch)
+        self.x, self.t = mdl.tensor(x, device=device), mdl.tensor(t, device=device)
+        self.opt = mdl.optim.SGD(self.net.parameters(), lr=LR, momentum=MOMENTUM)
+        self.name = f"minidl {device}"
+
+    def sync(self):
+        self.backend.synchronize()
+
+    def step(self):
+        self.opt.zero_grad()
+        loss = F.cross_entropy(self.net(self.x), self.t)
+        loss.backward()
+        self.opt.step()
+
+    def phases(self):
+        """One step; returns the seconds of (forward + loss, backward, update)."""
+        clock, sync = time.perf_counter, self.sync
+        t0 = clock()
+        self.opt.zero_grad()
+        loss = F.cross_entropy(self.net(self.x), self.t)
+        sync()
+        t1 = clock()
+        loss.backward()
+        sync()
+        t2 = clock()
+        self.opt.step()
+        sync()
+        return t1 - t0, t2 - t1, clock() - t2
+
+    def infer(self):
+        with mdl.no_grad():
+            self.net(self.x)
+
+
+class TorchRunner:
+    """PyTorch on `device` with the weights of a minidl model: the same step as MinidlRunner."""
+
+    framework = "torch"
+
+    def __init__(self, model, batch, like, device="cpu", seed=0):
+        import torch
+        self.torch = torch
+        self.model, self.batch, self.device = model, batch, device
+        self.net = build_torch(model, like, device)
+        rng = np.random.default_rng(seed)
+        x = rng.standard_normal((batch,) + INPUT_SHAPES[model], dtype=np.float32)
+        self.x = torch.from_numpy(x).to(device)
+        self.t = torch.from_numpy(rng.integers(0, 10, batch)).to(device)
+        self.opt = torch.optim.SGD(self.net.parameters(), lr=LR, momentum=MOMENTUM)
+        self.loss = torch.nn.functional.cross_entropy
+        self.name = f"torch {device}"
+
+    def sync(self):
+        if self.device != "cpu":
+            self.torch.cuda.synchronize()
+
+    def step(self):
+        self.opt.zero_grad()
+        self.loss(self.net(self.x), self.t).backward()
+        self.opt.step()
+
+    def phases(self):
+        clock, sync = time.perf_counter, self.sync
+        t0 = clock()
+        self.opt.zero_grad()
+        loss = self.loss(self.net(self.x), self.t)
+        sync()
+        t1 = clock()
+        loss.backward()
+        sync()
+        t2 = clock()
+        self.opt.step()
+        sync()
+        return t1 - t0, t2 - t1, clock() - t2
+
+    def infer(self):
+        with self.torch.no_grad():
+            self.net(self.x)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Timing.
+# ---------------------------------------------------------------------------------------------------
+def time_block(fn, sync, min_time, warmup=2, min_steps=3):
+    """Mean seconds per call of `fn` over a block of at least `min_time` seconds (after `warmup` calls)."""
+    for _ in range(warmup):
+        fn()
+    sync()
+    clock = time.perf_counter
+    n, start = 0, clock()
+    while True:
+        fn()
+        n += 1
+        if n >= min_steps:
+            sync()
+            elapsed = clock() - start
+            if elapsed >= min_time:
+                return elapsed / n
+
+
+def time_phases(runner, min_time, warmup=2, min_steps=3):
+    """Mean (forward, backward, update) seconds per step over a block of at least `min_time` seconds."""
+    for _ in range(warmup):
+        runner.phases()
+    totals, n, clock = [0.0, 0.0, 0.0], 0, time.perf_counter
+    start = clock()
+    while n < min_steps or clock() - start < min_time:
+        for k, seconds in enumerate(runner.phases()):
+            totals[k] += seconds
+        n += 1
+    return [total / n for total in totals]
+
+
+def alternate(fns, rounds, min_time, sync=None):
+    """Time each of `fns` (name -> zero-argument callable) in alternating blocks of >= `min_time` s.
+
+    Returns {name: [seconds per call, one per round]}. Each block starts with its own warm-up, so that
+    the previous block's threads have gone quiet before its clock starts.
+    """
+    sync = sync or {}
+    times = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            times[name].append(time_block(fn, sync.get(name, _nothing), min_time))
+    return times
+
+
+def _nothing():
+    pass
+
+
+def gemm_rate(xp=np, n=1024, min_time=0.3, sync=_nothing):
+    """Measured float32 matrix-product rate of `xp`'s device in FLOP/s (n x n times n x n, best block)."""
+    a = xp.ones((n, n), dtype=np.float32)
+    b = xp.ones((n, n), dtype=np.float32)
+    c = xp.empty((n, n), dtype=np.float32)
+    step = lambda: xp.matmul(a, b, out=c)  # noqa: E731
+    best = min(time_block(step, sync, min_time) for _ in range(3))
+    return 2.0 * n ** 3 / best
+
+
+def ratio_stats(values):
+    """Median and (min, max) of a list of numbers."""
+    return statistics.median(values), (min(values), max(values))
+
+
+# ---------------------------------------------------------------------------------------------------
+# The harness behind `minidl bench`.
+# ---------------------------------------------------------------------------------------------------
+def available_backends(with_torch=True):
+    """[(framework, device)] that this machine can run."""
+    found = [("minidl", "cpu")]
+    if mdl.cuda.is_available():
+        found.append(("minidl", "cuda"))
+    if with_torch:
+        try:
+            import torch
+        except ImportError:
+            return found
+        found.append(("torch", "cpu"))
+        if torch.cuda.is_available():
+            found.append(("torch", "cuda"))
+    return found
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_info():
+    info = {"platform": platform.platform(), "processor": _cpu_model(),
+            "cpu_count": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
+            "minidl": mdl.__version__}
+    try:
+        import torch
+        info["torch"] = torch.__version__
+        info["torch_threads"] = torch.get_num_threads()
+    except ImportError:
+        info["torch"] = None
+    return info
+
+
+def run(models=MODELS, batch_sizes=(64, 256), rounds=3, block=0.3, backends=None, log=print):
+    """Benchmark every (model, batch size, backend); return the results as a JSON-ready dict."""
+    backends = backends or available_backends()
+    devices = sorted({device for _, device in backends})
+    results = {"machine": machine_info(), "settings": {"models": list(models), "batch_sizes": list(batch_sizes),
+                                                       "rounds": rounds, "block_seconds": block,
+                                                       "lr": LR, "momentum": MOMENTUM, "dtype": "float32"},
+               "gemm_flops": {}, "runs": []}
+    for device in devices:
+        if device == "cpu":
+            rate = gemm_rate(np, min_time=block)
+        else:
+            backend = mdl.backend(device)
+            rate = gemm_rate(backend.xp, n=4096, min_time=block, sync=backend.synchronize)
+        results["gemm_flops"][device] = rate
+        log(f"float32 matrix product on {device}: {rate / 1e9:.1f} GFLOP/s")
+    for model in models:
+        for batch in batch_sizes:
+            runners = {}
+            for framework, device in backends:
+                if framework == "minidl":
+                    runner = MinidlRunner(model, batch, device)
+                else:
+                    like = runners.get(("minidl", "cpu")) or MinidlRunner(model, batch, "cpu")
+                    runner = TorchRunner(model, batch, like.net, device)
+                runners[(framework, device)] = runner
+            times = alternate({key: r.step for key, r in runners.items()}, rounds, block,
+                              sync={key: r.sync for key, r in runners.items()})
+            for (framework, device), runner in runners.items():
+                step = statistics.median(times[(framework, device)])
+                split = time_phases(runner, block)
+                flops = matmul_flops(model, batch)
+                entry = {"model": model, "batch": batch, "framework": framework, "device": device,
+                         "ms_per_step": step * 1e3, "ms_per_step_rounds": [t * 1e3 for t in times[(framework, device)]],
+                         "samples_per_s": batch / step,
+                         "split_ms": dict(zip(("forward", "backward", "update"), (s * 1e3 for s in split))),
+                         "matmul_gflop_per_step": flops / 1e9,
+                         "fraction_of_gemm_rate": flops / step / results["gemm_flops"][device]}
+                torch_key = ("torch", device)
+                if framework == "minidl" and torch_key in times:
+                    ratios = [a / b for a, b in zip(times[(framework, device)], times[torch_key])]
+                    entry["ratio_to_torch"] = statistics.median(ratios)
+                    entry["ratio_to_torch_rounds"] = ratios
+                results["runs"].append(entry)
+                log(_format_line(entry))
+    return results
+
+
+def _format_line(e):
+    ratio = f"  {e['ratio_to_torch']:.2f}x torch" if "ratio_to_torch" in e else ""
+    s = e["split_ms"]
+    return (f"{e['model']:>5} batch {e['batch']:>4}  {e['framework']:>6} {e['device']:<4} {e['ms_per_step']:8.3f} ms/step"
+            f"  {e['samples_per_s']:9.0f} samples/s  fwd/bwd/upd {s['forward']:.3f}/{s['backward']:.3f}/"
+            f"{s['update']:.3f} ms  {100 * e['fraction_of_gemm_rate']:5.1f}% of GEMM rate{ratio}")
+
+
+def markdown_table(results):
+    lines = ["| model | batch | backend | ms/step | samples/s | forward / backward / update (ms) | "
+             "% of GEMM rate | ratio to PyTorch (same device) |",
+             "|---|---:|---|---:|---:|---|---:|---:|"]
+    for e in results["runs"]:
+        s = e["split_ms"]
+        ratio = f"{e['ratio_to_torch']:.2f}x" if "ratio_to_torch" in e else ""
+        lines.append(f"| {e['model']} | {e['batch']} | {e['framework']} {e['device']} | {e['ms_per_step']:.3f} | "
+                     f"{e['samples_per_s']:.0f} | {s['forward']:.3f} / {s['backward']:.3f} / {s['update']:.3f} | "
+                     f"{100 * e['fraction_of_gemm_rate']:.1f} | {ratio} |")
+    rates = ", ".join(f"{device}: {rate / 1e9:.1f} GFLOP/s" for device, rate in results["gemm_flops"].items())
+    m = results["machine"]
+    header = (f"Training step (forward, cross-entropy, backward, SGD momentum), float32, median of "
+              f"{results['settings']['rounds']} alternating blocks of >= {results['settings']['block_seconds']} s.\n"
+              f"Measured float32 matrix-product rate: {rates}. Machine: {m['processor']}, {m['cpu_count']} cores, "
+              f"NumPy {m['numpy']}, PyTorch {m.get('torch')}.\n")
+    return header + "\n" + "\n".join(lines) + "\n"
+
+
+def plot_throughput(results, path):
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    models = results["settings"]["models"]
+    fig, axes = plt.subplots(1, len(models), figsize=(5.5 * len(models), 4), squeeze=False)
+    for ax, model in zip(axes[0], models):
+        series = {}
+        for e in results["runs"]:
+            if e["model"] == model:
+                series.setdefault(f"{e['framework']} {e['device']}", []).append((e["batch"], e["samples_per_s"]))
+        for name, points in series.items():
+            points.sort()
+            ax.plot([b for b, _ in points], [s for _, s in points], marker="o", label=name)
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("batch size")
+        ax.set_ylabel("training samples / s")
+        ax.set_title(f"{model}: throughput")
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write_outputs(results, out):
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=2))
+    (out / "results.md").write_text(markdown_table(results))
+    plot_throughput(results, out / "throughput.png")
+    return out
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="minidl bench", description=__doc__.split("\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
+    p.add_argument("--batch-sizes", nargs="+", type=int, default=None, help="default: 64 128 256 512")
+    p.add_argument("--rounds", type=int, default=None, help="alternating blocks per backend (default 3)")
+    p.add_argument("--block", type=float, default=None, help="seconds per timed block (default 0.3)")
+    p.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
+    p.add_argument("--out", default="bench-results", help="folder for results.json, results.md, throughput.png")
+    p.add_argument("--quick", action="store_true", help="smoke run: small batches, short blocks, one round")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    """Entry point of `minidl bench`; returns 0 on success."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.quick:
+        batch_sizes, rounds, block = args.batch_sizes or [8, 16], args.rounds or 1, args.block or 0.01
+    else:
+        batch_sizes, rounds, block = args.batch_sizes or [64, 128, 256, 512], args.rounds or 3, args.block or 0.3
+    results = run(args.models, batch_sizes, rounds, block, available_backends(not args.no_torch))
+    out = write_outputs(results, args.out)
+    print(f"wrote {out / 'results.json'}, {out / 'results.md'}, {out / 'throughput.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

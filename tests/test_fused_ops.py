@@ -1,0 +1,239 @@
+"""The performance paths of the NumPy backend give the same values and gradients as the plain ones.
+
+Fused Linear (one node for x @ Wᵀ + b), the "wide rows" convolution layout (stride 1), the two-stage
+tiled max-pool and its fusion with a preceding ReLU, the threaded passes, the cached scalar constants
+and the creation-order topological sort: each is checked by `gradcheck` in float64, against PyTorch
+where it is installed, and against the general path it replaces.
+"""
+
+import numpy as np
+import pytest
+
+import minidl as mdl
+from minidl.backend import numpy_backend
+from minidl.nn import functional as F
+from minidl.ops.conv import Conv2d
+from minidl.ops.matmul import Linear
+from minidl.ops.pooling import MaxPool2d, MaxPool2dReLU
+
+
+def leaf(array, device="cpu"):
+    return mdl.tensor(np.asarray(array, dtype=np.float64), device=device, requires_grad=True)
+
+
+# -- fused linear --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_is_one_node_and_passes_gradcheck(device, bias):
+    rng = np.random.default_rng(0)
+    x, w = leaf(rng.standard_normal((5, 4)), device), leaf(rng.standard_normal((3, 4)), device)
+    b = leaf(rng.standard_normal(3), device) if bias else None
+    y = F.linear(x, w, b)
+    assert isinstance(y.grad_fn, Linear)
+    args = (x, w, b) if bias else (x, w)
+    assert mdl.gradcheck(lambda *t: F.linear(*t), args)
+
+
+def test_linear_falls_back_to_the_composition_for_other_shapes():
+    rng = np.random.default_rng(1)
+    x = leaf(rng.standard_normal((2, 3, 4)))  # 3-d input: matmul's broadcasting
+    w, b = leaf(rng.standard_normal((5, 4))), leaf(rng.standard_normal(5))
+    y = F.linear(x, w, b)
+    assert y.shape == (2, 3, 5) and not isinstance(y.grad_fn, Linear)
+    assert mdl.gradcheck(lambda *t: F.linear(*t), (x, w, b))
+
+
+def test_linear_matches_torch_forward_and_backward(torch):
+    rng = np.random.default_rng(2)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((64, 30), (20, 30), (20,)))
+    mx, mw, mb = (mdl.tensor(a, requires_grad=True) for a in (x, w, b))
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    (F.linear(mx, mw, mb) ** 2).sum().backward()
+    (torch.nn.functional.linear(tx, tw, tb) ** 2).sum().backward()
+    for m, t in ((mx, tx), (mw, tw), (mb, tb)):
+        np.testing.assert_allclose(m.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
+        assert m.grad.dtype == np.float32
+
+
+# -- convolution: the wide-rows layout (stride 1) against the general layout and PyTorch -----------------------
+@pytest.mark.parametrize("shape,kernel,padding", [((2, 1, 9, 8), 3, 0), ((3, 2, 6, 7), (2, 3), 1),
+                                                  ((2, 3, 5, 5), 5, 2), ((1, 2, 4, 6), 1, 0)])
+@pytest.mark.parametrize("chunk_bytes", [Conv2d.CHUNK_BYTES, 64])  # 64: one image per chunk
+def test_wide_convolution_passes_gradcheck(device, shape, kernel, padding, chunk_bytes, monkeypatch):
+    monkeypatch.setattr(Conv2d, "CHUNK_BYTES", chunk_bytes)
+    rng = np.random.default_rng(3)
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    x = leaf(rng.standard_normal(shape), device)
+    w = leaf(rng.standard_normal((4, shape[1], kh, kw)), device)
+    b = leaf(rng.standard_normal(4), device)
+    assert mdl.gradcheck(lambda *t: F.conv2d(*t, padding=padding), (x, w, b))
+
+
+@pytest.mark.parametrize("stride,padding", [(1, 0), (1, 2), (2, 1)])
+def test_convolution_matches_torch(torch, stride, padding):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((8, 6, 12, 11)).astype(np.float32)
+    w = rng.standard_normal((16, 6, 5, 5)).astype(np.float32) * 0.1
+    b = rng.standard_normal(16).astype(np.float32)
+    m = [mdl.tensor(a, requires_grad=True) for a in (x, w, b)]
+    t = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    ym = F.conv2d(*m, stride=stride, padding=padding)
+    yt = torch.nn.functional.conv2d(*t, stride=stride, padding=padding)
+    np.testing.assert_allclose(ym.numpy(), yt.detach().numpy(), rtol=1e-4, atol=1e-4)
+    g = rng.standard_normal(ym.shape).astype(np.float32)
+    ym.backward(mdl.tensor(g))
+    yt.backward(torch.tensor(g))
+    for a, c in zip(m, t):
+        np.testing.assert_allclose(a.grad.numpy(), c.grad.numpy(), rtol=1e-3, atol=1e-3)
+        assert a.grad.dtype == np.float32
+
+
+# -- max-pool: tiled two-stage path, general path, fused ReLU ----------------------------------------------------
+def _pool_both_ways(x, kernel):
+    """(y, dL/dx) from the tiled path and from the general (offset-by-offset) path."""
+    results = []
+    for tiled in (True, False):
+        t = mdl.tensor(x, requires_grad=True)
+        fn = MaxPool2d(kernel, kernel, (0, 0), True)
+        if not tiled:
+            fn.tiled = lambda _: False
+        y = fn(t)
+        g = np.arange(y.size, dtype=x.dtype).reshape(y.shape) + 1
+        y.backward(mdl.tensor(g))
+        results.append((y.numpy(), t.grad.numpy()))
+    return results
+
+
+@pytest.mark.parametrize("kernel", [(2, 2), (3, 3), (2, 3), (1, 2), (3, 1)])
+def test_tiled_max_pool_matches_the_general_path_including_ties(kernel):
+    rng = np.random.default_rng(5)
+    x = rng.integers(-2, 3, size=(3, 2, 6, 6)).astype(np.float64)  # many ties: the first maximum wins
+    (y1, g1), (y2, g2) = _pool_both_ways(x, kernel)
+    np.testing.assert_array_equal(y1, y2)
+    np.testing.assert_array_equal(g1, g2)
+
+
+def test_max_pool_after_relu_is_fused_and_exact(device):
+    rng = np.random.default_rng(6)
+    z = rng.integers(-3, 4, size=(2, 3, 8, 8)).astype(np.float64)  # ties and all-negative windows
+    outs = []
+    for fused in (True, False):
+        t = mdl.tensor(z, device=device, requires_grad=True)
+        r = F.relu(t)
+        if not fused:
+            r.retain_grad()  # keeps the ReLU's output observable: no fusion
+        y = F.max_pool2d(r, 2)
+        assert isinstance(y.grad_fn, MaxPool2dReLU) == fused
+        g = np.arange(y.size, dtype=np.float64).reshape(y.shape) + 1
+        y.backward(mdl.tensor(g, device=device))
+        outs.append((y.numpy(), t.grad.numpy()))
+    np.testing.assert_array_equal(outs[0][0], outs[1][0])
+    np.testing.assert_array_equal(outs[0][1], outs[1][1])
+
+
+def test_fused_relu_pool_passes_gradcheck():
+    z = leaf(np.random.default_rng(7).permutation(2 * 2 * 6 * 6).reshape(2, 2, 6, 6) * 0.1 - 3.5)
+    assert mdl.gradcheck(lambda t: F.max_pool2d(F.relu(t), 2), (z,))
+
+
+def test_relu_output_used_twice_still_gets_both_gradients():
+    rng = np.random.default_rng(8)
+    z = mdl.tensor(rng.standard_normal((2, 1, 4, 4)), requires_grad=True)
+    r = F.relu(z)
+    (F.max_pool2d(r, 2).sum() + (r * 2.0).sum()).backward()
+    zd = z.numpy()
+    expected = 2.0 * (zd > 0)
+    windows = zd.reshape(2, 1, 2, 2, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(2, 1, 2, 2, 4)
+    first = windows.argmax(-1)
+    for n in range(2):
+        for a in range(2):
+            for b in range(2):
+                k = first[n, 0, a, b]
+                if windows[n, 0, a, b, k] > 0:
+                    expected[n, 0, 2 * a + k // 2, 2 * b + k % 2] += 1
+    np.testing.assert_allclose(z.grad.numpy(), expected)
+
+
+# -- threads: the same numbers with and without them ----------------------------------------------------------------
+def test_threaded_passes_give_identical_results(monkeypatch):
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((64, 3, 20, 20)).astype(np.float32)
+    w = rng.standard_normal((8, 3, 5, 5)).astype(np.float32)
+    results = []
+    for threads in (1, 2):
+        numpy_backend.set_num_threads(threads)
+        monkeypatch.setattr(numpy_backend.NumpyBackend, "PARALLEL_MIN_WORK", 1)
+        monkeypatch.setattr(Conv2d, "CHUNK_BYTES", 1 << 14)  # many chunks: they run on both threads
+        try:
+            xt, wt = mdl.tensor(x, requires_grad=True), mdl.tensor(w, requires_grad=True)
+            y = F.max_pool2d(F.relu(F.conv2d(xt, wt, padding=1)), 2)
+            y.backward(mdl.ones_like(y))
+            results.append((y.numpy(), xt.grad.numpy(), wt.grad.numpy()))
+        finally:
+            numpy_backend.set_num_threads(None)
+    (y1, gx1, gw1), (y2, gx2, gw2) = results
+    np.testing.assert_array_equal(y1, y2)
+    np.testing.assert_array_equal(gx1, gx2)
+    np.testing.assert_allclose(gw1, gw2, rtol=1e-5, atol=1e-4)  # per-thread partial sums: another order
+
+
+# -- engine: scalar constants and node order ------------------------------------------------------------------------
+def test_scalar_constants_are_cached_read_only_and_keep_their_sign():
+    x = mdl.tensor([1.0, -2.0])
+    a, b = (x * 0.5).grad_fn, (x * 0.5).grad_fn
+    assert a is None and b is None  # no graph without requires_grad
+    xr = mdl.tensor([1.0, -2.0], requires_grad=True)
+    c1, c2 = (xr * 0.5).grad_fn.inputs[1], (xr * 0.5).grad_fn.inputs[1]
+    assert c1 is c2 and not c1.data.flags.writeable
+    assert np.signbit((x * -0.0).numpy()).tolist() == [True, False]  # -0.0 is not the cached 0.0
+    assert (mdl.tensor([1, 2]) * 1).dtype == np.int64 and (mdl.tensor([1, 2]) * 1.5).dtype == np.float64
+    assert (x * True).dtype == np.float32 and (x + 1).dtype == np.float32
+
+
+def test_backward_order_follows_creation_on_a_diamond_and_a_deep_chain():
+    x = mdl.tensor(2.0, requires_grad=True)
+    a = x * 3.0
+    b = a + x
+    c = a * b  # c = 3x (3x + x) = 12 x^2: dc/dx = 24 x
+    c.backward()
+    assert x.grad.item() == pytest.approx(48.0)
+    y = x
+    for _ in range(5000):
+        y = y + 1.0
+    y.backward()
+    assert x.grad.item() == pytest.approx(49.0)
+
+
+# -- SGD: in place, split across threads, 0-d parameters ------------------------------------------------------------
+@pytest.mark.parametrize("kwargs", [dict(momentum=0.9), dict(momentum=0.9, nesterov=True),
+                                    dict(momentum=0.5, dampening=0.3, weight_decay=0.1), dict()])
+def test_sgd_threaded_update_matches_torch_including_0d_parameters(torch, monkeypatch, kwargs):
+    numpy_backend.set_num_threads(2)
+    monkeypatch.setattr(numpy_backend.NumpyBackend, "PARALLEL_MIN_WORK", 1)
+    try:
+        rng = np.random.default_rng(10)
+        values = [rng.standard_normal((7, 3)).astype(np.float32), np.float32(1.5) * np.ones((), np.float32)]
+        ours = [mdl.nn.Parameter(mdl.tensor(v)) for v in values]
+        theirs = [torch.tensor(v, requires_grad=True) for v in values]
+        opt_m, opt_t = mdl.optim.SGD(ours, lr=0.1, **kwargs), torch.optim.SGD(theirs, lr=0.1, **kwargs)
+        for step in range(3):
+            grads = [rng.standard_normal(v.shape).astype(np.float32) for v in values]
+            for p, g in zip(ours, grads):
+                p.grad = mdl.tensor(g)
+            for p, g in zip(theirs, grads):
+                p.grad = torch.tensor(g)
+            opt_m.step()
+            opt_t.step()
+        for p, q in zip(ours, theirs):
+            np.testing.assert_allclose(p.numpy(), q.detach().numpy(), rtol=1e-6, atol=1e-6)
+            assert p.dtype == np.float32
+    finally:
+        numpy_backend.set_num_threads(None)
+
+
+def test_fused_relu_pool_backward_twice_with_retain_graph():
+    z = mdl.tensor(np.random.default_rng(11).standard_normal((2, 2, 4, 4)), requires_grad=True)
+    y = F.max_pool2d(F.relu(z), 2).sum()
+    y.backward(retain_graph=True)
+    first = z.grad.numpy().copy()
+    y.backward()
+    np.testing.assert_allclose(z.grad.numpy(), 2 * first)
