@@ -15,7 +15,9 @@ import contextvars
 
 from minidl.errors import AnomalyError
 
-_enabled = contextvars.ContextVar("minidl_detect_anomaly", default=False)
+# The op watchers in force: detect_anomaly's finiteness check, or a recorder (minidl.parity). Every op
+# calls check_forward while this is non-empty, and backward calls check_backward.
+_enabled = contextvars.ContextVar("minidl_op_watchers", default=())
 _module_path = contextvars.ContextVar("minidl_module_path", default=())
 
 # op name -> what usually went wrong, and what to use instead
@@ -30,23 +32,53 @@ HINTS = {
 }
 
 
-@contextlib.contextmanager
-def detect_anomaly(model=None):
-    """Context manager: raise AnomalyError at the first op whose output or gradient is NaN or Inf.
+class OpWatcher:
+    """Sees every op while installed with `watching(...)`: its forward output and its gradients."""
 
-    With `model`, layers are named by their dotted names in it ("3 (Linear)"), else by their repr."""
+    def forward(self, fn, inputs, out):
+        pass
+
+    def backward(self, fn, grad_inputs):
+        pass
+
+
+class _FiniteCheck(OpWatcher):
+    def forward(self, fn, inputs, out):
+        if out.dtype.kind == "f" and not bool(fn.xp.isfinite(out).all()):
+            raise AnomalyError(_describe(fn, "forward output", out, [x.data for x in inputs]))
+
+    def backward(self, fn, grad_inputs):
+        for i, g in enumerate(grad_inputs):
+            if g is not None and g.dtype.kind == "f" and not bool(fn.xp.isfinite(g).all()):
+                raise AnomalyError(_describe(fn, f"backward gradient for input {i}", g, [x.data for x in fn.inputs]))
+
+
+_FINITE_CHECK = _FiniteCheck()
+
+
+@contextlib.contextmanager
+def watching(watcher, model=None):
+    """Install an OpWatcher for the duration; with `model`, ops know their layers' dotted names."""
     if model is not None:
         for name, module in model.named_modules():
             object.__setattr__(module, "_name_in_model", name or "model")
-    token = _enabled.set(True)
+    token = _enabled.set(_enabled.get() + (watcher,))
     try:
-        yield
+        yield watcher
     finally:
         _enabled.reset(token)
 
 
+def detect_anomaly(model=None):
+    """Context manager: raise AnomalyError at the first op whose output or gradient is NaN or Inf.
+
+    With `model`, layers are named by their dotted names in it ("3 (Linear)"), else by their repr."""
+    return watching(_FINITE_CHECK, model)
+
+
 def is_enabled():
-    return _enabled.get()
+    """True inside detect_anomaly()."""
+    return _FINITE_CHECK in _enabled.get()
 
 
 @contextlib.contextmanager
@@ -65,22 +97,20 @@ def current_module():
 
 
 def check_forward(fn, inputs, out):
-    """Raise AnomalyError if the forward output of `fn` has a NaN or an Inf."""
-    if out.dtype.kind == "f" and not bool(fn.xp.isfinite(out).all()):
-        fn.module = current_module()
-        raise AnomalyError(_describe(fn, "forward output", out, [x.data for x in inputs]))
+    """Called by every op while a watcher is installed: hand its output to each watcher."""
+    fn.module = current_module()
+    for watcher in _enabled.get():
+        watcher.forward(fn, inputs, out)
 
 
 def check_backward(fn, grad_inputs):
-    """Raise AnomalyError if a gradient returned by `fn.backward` has a NaN or an Inf."""
-    for i, g in enumerate(grad_inputs):
-        if g is not None and g.dtype.kind == "f" and not bool(fn.xp.isfinite(g).all()):
-            arrays = [x.data for x in fn.inputs]
-            raise AnomalyError(_describe(fn, f"backward gradient for input {i}", g, arrays))
+    """Called after each node's backward while a watcher is installed."""
+    for watcher in _enabled.get():
+        watcher.backward(fn, grad_inputs)
 
 
 def remember_module(fn):
-    """Called at forward time in anomaly mode, so a backward error can name the layer too."""
+    """Called at forward time while watched, so errors and records can name the op's layer."""
     fn.module = current_module()
 
 
