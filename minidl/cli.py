@@ -124,6 +124,19 @@ def build_parser():
                                 description="Run 'minidl bench --help' for its options.")
     bench.add_argument("args", nargs=argparse.REMAINDER)
 
+    parity = commands.add_parser(
+        "parity", help="run a model on two devices from the same weights; name the first op that differs",
+        description="Run LeNet-5 or the MLP (random weights, a random batch of 28x28 images) forward and "
+                    "backward on two devices and report the first op whose outputs differ beyond the "
+                    "tolerance, and any parameter gradient that differs. Exit status 1 on a mismatch.")
+    parity.add_argument("--model", choices=("lenet", "mlp"), default="lenet", help="model (default lenet)")
+    parity.add_argument("--devices", default="cpu,cuda", help="two devices, comma-separated (default cpu,cuda; "
+                                                               "cpu,strict checks the stand-in device)")
+    parity.add_argument("--batch-size", type=_positive_int, default=16, help="batch size (default 16)")
+    parity.add_argument("--rtol", type=_float_in(0, None), default=1e-4, help="relative tolerance (1e-4)")
+    parity.add_argument("--atol", type=_float_in(0, None), default=1e-5, help="absolute tolerance (1e-5)")
+    parity.add_argument("--seed", type=_int, default=0, help="random seed (weights and data)")
+
     commands.add_parser("gradcheck", help="check every op's backward against finite differences (float64)",
                         description="Run the numerical gradient check of every differentiable op on small "
                                     "float64 inputs and print a table; exit status 1 if any fails.")
@@ -141,11 +154,13 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.error("a command is required: train, bench, gradcheck or info")
+        parser.error("a command is required: train, bench, parity, gradcheck or info")
     sub = f"minidl {args.command}"
     try:
         if args.command == "train":
             return train(args, argv)
+        if args.command == "parity":
+            return parity(args)
         if args.command == "gradcheck":
             return gradcheck()
         if args.command == "info":
@@ -157,6 +172,36 @@ def main(argv=None):
         print(f"{sub}: interrupted", file=sys.stderr)
         return 130
     raise AssertionError(args.command)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# minidl parity
+# ------------------------------------------------------------------------------------------------------------------
+def parity(args):
+    """`minidl parity`: the same model and batch on two devices, compared op by op."""
+    import numpy as np
+
+    import minidl as mdl
+    import minidl.nn as nn
+    from minidl.parity import check_parity
+    from minidl.zoo import lenet, mlp
+
+    devices = tuple(d.strip() for d in args.devices.split(","))
+    if len(devices) != 2:
+        raise UsageError(f"--devices needs two devices such as cpu,cuda, got {args.devices!r}")
+    if "cuda" in devices and not mdl.cuda.is_available():
+        raise UsageError("--devices includes cuda, but no working GPU was found (CuPy: pip install 'minidl[gpu]'); "
+                         "try --devices cpu,strict to exercise the check on the CPU stand-in device")
+    mdl.manual_seed(args.seed)
+    model = lenet((1, 28, 28), 10) if args.model == "lenet" else mlp(784, 10)
+    rng = np.random.default_rng(args.seed)
+    x = rng.random((args.batch_size, 1, 28, 28), dtype=np.float32)
+    if args.model == "mlp":
+        x = x.reshape(args.batch_size, 784)
+    report = check_parity(model, x, devices=devices, rtol=args.rtol, atol=args.atol,
+                          loss_fn=nn.CrossEntropyLoss(), target=rng.integers(0, 10, args.batch_size))
+    print(report)
+    return 0 if report.ok else 1
 
 
 # ------------------------------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 
 from minidl import cli
 
-COMMANDS = ("train", "bench", "gradcheck", "info")
+COMMANDS = ("train", "bench", "parity", "gradcheck", "info")
 
 
 def run_minidl(*args, timeout=120):
@@ -156,3 +156,29 @@ def test_gradcheck_reports_a_wrong_backward(monkeypatch, capsys):
     monkeypatch.setattr(cli, "gradcheck_cases", cases)
     assert cli.main(["gradcheck"]) == 1
     assert "FAIL" in capsys.readouterr().out
+
+
+def test_parity_on_the_stand_in_device_passes(capsys):
+    assert cli.main(["parity", "--devices", "cpu,strict", "--batch-size", "4"]) == 0
+    assert "parity OK" in capsys.readouterr().out
+
+
+def test_parity_reports_a_differing_op_with_exit_status_1(monkeypatch, capsys):
+    import minidl.ops.activation as activation
+
+    real_forward = activation.ReLU.forward
+
+    def skewed_forward(self, x):  # wrong by 1e-3 on the stand-in device only
+        y = real_forward(self, x)
+        return y + 1e-3 if self.backend.device == "strict" else y
+
+    monkeypatch.setattr(activation.ReLU, "forward", skewed_forward)
+    assert cli.main(["parity", "--model", "mlp", "--devices", "cpu,strict", "--batch-size", "4"]) == 1
+    assert "first op that differs" in capsys.readouterr().out
+
+
+def test_parity_with_cuda_but_no_gpu_is_a_usage_error(capsys):
+    if __import__("minidl").cuda.is_available():
+        pytest.skip("a GPU is available here")
+    assert cli.main(["parity"]) == 2
+    assert "cpu,strict" in capsys.readouterr().err
