@@ -12,6 +12,9 @@ Unless `retain_graph=True`, each node drops what it saved for backward as soon a
 import contextlib
 import contextvars
 import itertools
+import re
+
+import numpy as np
 
 from minidl import anomaly
 from minidl.errors import DeviceError, DTypeError, GraphError, ShapeError
@@ -101,7 +104,13 @@ class Function:
             needs_grad = tuple([x._requires_grad for x in inputs])
             needs_grad = _CANONICAL.get(needs_grad, needs_grad)  # one shared tuple: less for the GC
         self.backend = backend
-        out = self.forward(*arrays)
+        try:
+            out = self.forward(*arrays)
+        except (ValueError, TypeError) as exc:  # free unless raised: NumPy's refusals, in the user's terms
+            error = forward_error(_op_name(self), arrays, exc)
+            if error is None:
+                raise
+            raise error from exc
         out_backend = self.output_backend or backend
         if type(out) is not out_backend.array_type:
             out = device_array(out_backend, out, lambda: f"{self.name}.forward")
@@ -136,6 +145,31 @@ class Function:
 
     def __repr__(self):
         return f"<{self.name} backward>"
+
+
+def forward_error(op, arrays, exc):
+    """The minidl error for NumPy's `exc` raised by op `op` on `arrays`, or None to let `exc` through.
+
+    Shapes that do not broadcast (NumPy's ValueError) -> ShapeError naming the op and the shapes;
+    a TypeError on bool inputs (NumPy has no -bool or bool - bool) -> DTypeError.
+    """
+    shapes = [a.shape for a in arrays]
+    if isinstance(exc, ValueError) and len(set(shapes)) > 1:
+        try:
+            np.broadcast_shapes(*shapes)
+        except ValueError:
+            return ShapeError(f"{op}: shapes {' and '.join(map(str, shapes))} do not broadcast together "
+                              f"(each axis must be equal, or 1 in one of them)")
+    if isinstance(exc, TypeError) and any(a.dtype.kind == "b" for a in arrays):
+        dtypes = ", ".join(str(a.dtype) for a in arrays)
+        return DTypeError(f"{op} is not defined for bool tensors (got {dtypes}); convert first, e.g. "
+                          f"x.astype(mdl.float32)")
+    return None
+
+
+def _op_name(fn):
+    """The snake_case name users call an op by: LogSoftmax -> log_softmax."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", fn.name).lower()
 
 
 def _device_mismatch(fn, inputs):

@@ -9,7 +9,7 @@ import numbers
 import numpy as np
 
 from minidl.backend import StrictArray, backend_of_array, get_backend
-from minidl.errors import DTypeError
+from minidl.errors import ArgumentError, ArgumentTypeError, DTypeError, ShapeError
 from minidl.tensor import Tensor
 
 float32 = np.float32
@@ -97,13 +97,16 @@ def tensor(data, dtype=None, device="cpu", requires_grad=False):
 
 
 # -- factories -------------------------------------------------------------------------------------------
-def _shape(shape):
-    """Accept zeros((2, 3)) and zeros(2, 3)."""
-    if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
+def _shape(shape, op):
+    """Accept zeros((2, 3)) and zeros(2, 3); sizes must be ints >= 0."""
+    if len(shape) == 1 and not isinstance(shape[0], numbers.Integral) and hasattr(shape[0], "__iter__"):
         shape = tuple(shape[0])
+    for s in shape:
+        if not isinstance(s, numbers.Integral) or isinstance(s, bool):
+            raise ArgumentTypeError(f"{op}: sizes must be ints, got {s!r} ({type(s).__name__}) in shape {shape!r}")
     shape = tuple(int(s) for s in shape)
     if any(s < 0 for s in shape):
-        raise ValueError(f"negative dimension in shape {shape}")
+        raise ShapeError(f"{op}: negative dimension in shape {shape}")
     return shape
 
 
@@ -120,13 +123,13 @@ def _float_dtype(dtype):
 def zeros(*shape, dtype=None, device="cpu", requires_grad=False):
     """A tensor of zeros: zeros(2, 3) or zeros((2, 3)); float32 unless `dtype` says otherwise."""
     backend = get_backend(device)
-    return _new(backend.xp.zeros(_shape(shape), dtype=_float_dtype(dtype)), backend, requires_grad)
+    return _new(backend.xp.zeros(_shape(shape, "zeros"), dtype=_float_dtype(dtype)), backend, requires_grad)
 
 
 def ones(*shape, dtype=None, device="cpu", requires_grad=False):
     """A tensor of ones: ones(2, 3) or ones((2, 3))."""
     backend = get_backend(device)
-    return _new(backend.xp.ones(_shape(shape), dtype=_float_dtype(dtype)), backend, requires_grad)
+    return _new(backend.xp.ones(_shape(shape, "ones"), dtype=_float_dtype(dtype)), backend, requires_grad)
 
 
 def full(shape, fill_value, dtype=None, device="cpu", requires_grad=False):
@@ -135,7 +138,7 @@ def full(shape, fill_value, dtype=None, device="cpu", requires_grad=False):
     if isinstance(shape, numbers.Integral):
         shape = (shape,)
     dt = normalize_dtype(dtype) if dtype is not None else _default_dtype(np.asarray(fill_value).dtype)
-    return _new(backend.xp.full(_shape((shape,)), fill_value, dtype=dt), backend, requires_grad)
+    return _new(backend.xp.full(_shape((shape,), "full"), fill_value, dtype=dt), backend, requires_grad)
 
 
 def zeros_like(t, dtype=None, device=None, requires_grad=False):
@@ -150,6 +153,8 @@ def arange(start, stop=None, step=1, dtype=None, device="cpu", requires_grad=Fal
     """Evenly spaced values in [start, stop): int64 for integer arguments, float32 otherwise."""
     if stop is None:
         start, stop = 0, start
+    if step == 0:
+        raise ArgumentError("arange: step must not be zero")
     if dtype is None:
         ints = all(isinstance(v, numbers.Integral) for v in (start, stop, step))
         dtype = np.int64 if ints else DEFAULT_FLOAT
@@ -159,6 +164,7 @@ def arange(start, stop=None, step=1, dtype=None, device="cpu", requires_grad=Fal
 
 def eye(n, m=None, dtype=None, device="cpu", requires_grad=False):
     """The identity matrix (n, m or n)."""
+    _shape((n,) if m is None else (n, m), "eye")
     backend = get_backend(device)
     return _new(backend.xp.eye(n, m, dtype=_float_dtype(dtype)), backend, requires_grad)
 
@@ -166,13 +172,13 @@ def eye(n, m=None, dtype=None, device="cpu", requires_grad=False):
 def rand(*shape, dtype=None, device="cpu", requires_grad=False):
     """Uniform samples in [0, 1), drawn by the device's seeded generator (see `manual_seed`)."""
     backend = get_backend(device)
-    return _new(backend.uniform(_shape(shape), dtype=_float_dtype(dtype)), backend, requires_grad)
+    return _new(backend.uniform(_shape(shape, "rand"), dtype=_float_dtype(dtype)), backend, requires_grad)
 
 
 def randn(*shape, dtype=None, device="cpu", requires_grad=False):
     """Standard normal samples, drawn by the device's seeded generator (see `manual_seed`)."""
     backend = get_backend(device)
-    return _new(backend.normal(_shape(shape), dtype=_float_dtype(dtype)), backend, requires_grad)
+    return _new(backend.normal(_shape(shape, "randn"), dtype=_float_dtype(dtype)), backend, requires_grad)
 
 
 def as_tensor(value, like):

@@ -1,5 +1,6 @@
 """`Sequential`: layers applied one after the other."""
 
+from minidl.errors import ArgumentTypeError
 from minidl.nn.module import Module
 
 
@@ -8,8 +9,8 @@ class Sequential(Module):
 
     def __init__(self, *layers):
         super().__init__()
-        for i, layer in enumerate(layers):
-            self.add_module(str(i), layer)
+        for layer in layers:
+            self.append(layer)
 
     def forward(self, x):
         for layer in self._modules.values():
@@ -17,6 +18,10 @@ class Sequential(Module):
         return x
 
     def append(self, layer):
+        if not isinstance(layer, Module):
+            raise ArgumentTypeError(f"Sequential: layer {len(self._modules)} is a {type(layer).__name__}, not a "
+                                    f"Module; call a function from a Module's forward (activations have layer "
+                                    f"forms: nn.ReLU(), nn.Tanh(), ...)")
         self.add_module(str(len(self._modules)), layer)
         return self
 

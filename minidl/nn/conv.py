@@ -3,18 +3,9 @@
 from minidl.errors import ShapeError
 from minidl.nn import functional as F
 from minidl.nn import init
+from minidl.nn.checks import size, size_pair
 from minidl.nn.module import Module
 from minidl.nn.parameter import empty_parameter
-
-
-def pair(value, name="value"):
-    """3 -> (3, 3); (3, 5) -> (3, 5)."""
-    if isinstance(value, int):
-        return (value, value)
-    value = tuple(value)
-    if len(value) != 2 or not all(isinstance(v, int) for v in value):
-        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-    return value
 
 
 class Conv2d(Module):
@@ -23,15 +14,17 @@ class Conv2d(Module):
     x: (N, in_channels, H, W) -> y: (N, out_channels, H_out, W_out) with
     H_out = (H + 2 * padding - kh) // stride + 1 (likewise W_out).
     weight: (out_channels, in_channels, kh, kw); bias: (out_channels,); PyTorch's default init.
+    Channels, kernel_size and stride are ints >= 1 (kernel_size and stride also pairs), padding >= 0.
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True, dtype=None,
                  device="cpu"):
         super().__init__()
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = pair(kernel_size, "kernel_size")
-        self.stride = pair(stride, "stride")
-        self.padding = pair(padding, "padding")
+        self.in_channels = size("Conv2d", "in_channels", in_channels)
+        self.out_channels = size("Conv2d", "out_channels", out_channels)
+        self.kernel_size = size_pair("Conv2d", "kernel_size", kernel_size)
+        self.stride = size_pair("Conv2d", "stride", stride)
+        self.padding = size_pair("Conv2d", "padding", padding, minimum=0)
         self.weight = empty_parameter((self.out_channels, self.in_channels) + self.kernel_size, dtype, device)
         if bias:
             self.bias = empty_parameter((self.out_channels,), dtype, device)

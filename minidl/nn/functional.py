@@ -3,6 +3,7 @@
 Each is a differentiable op from `minidl.ops` or a short composition of them.
 """
 
+from minidl.errors import ArgumentError
 from minidl.ops import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401
 from minidl.ops.matmul import linear  # noqa: F401  (y = x @ weightᵀ + bias, one fused node for 2-d x)
 
@@ -22,7 +23,7 @@ def _sum_over(parameters, term):
     for w in parameters:
         total = term(w) if total is None else total + term(w)
     if total is None:
-        raise ValueError("penalty over an empty list of parameters")
+        raise ArgumentError("penalty over an empty list of parameters")
     return total
 
 # -- the ops behind the layers and losses (convolution, pooling, normalisation, dropout, losses) ----------

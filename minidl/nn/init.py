@@ -1,11 +1,13 @@
 """`nn.init`: fill a weight tensor in place (PyTorch's formulas, the device's seeded generator).
 
 fan_in = in_features (Linear) or in_channels * kh * kw (Conv2d); fan_out likewise with the output side.
+Filling a tensor with no elements is a no-op (as in PyTorch), even where its fan is 0.
 """
 
 import math
 
 from minidl.autograd import no_grad
+from minidl.errors import ArgumentError, ShapeError
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -21,13 +23,13 @@ def calculate_gain(nonlinearity, param=None):
         return math.sqrt(2.0 / (1 + slope ** 2))
     if nonlinearity == "selu":
         return 3.0 / 4
-    raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}")
+    raise ArgumentError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}")
 
 
 def fan_in_and_fan_out(tensor):
     """(fan_in, fan_out) of a weight of shape (out, in) or (out, in, kh, kw, ...)."""
     if tensor.ndim < 2:
-        raise ValueError(f"fan in/out needs a weight with at least 2 dimensions, got shape {tensor.shape}")
+        raise ShapeError(f"fan in/out needs a weight with at least 2 dimensions, got shape {tensor.shape}")
     receptive = 1
     for n in tensor.shape[2:]:
         receptive *= n
@@ -66,6 +68,8 @@ def ones_(tensor):
 
 def xavier_uniform_(tensor, gain=1.0):
     """Glorot: U[-b, b] with b = gain * √(6 / (fan_in + fan_out))."""
+    if tensor.size == 0:
+        return tensor
     fan_in, fan_out = fan_in_and_fan_out(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound)
@@ -73,25 +77,31 @@ def xavier_uniform_(tensor, gain=1.0):
 
 def xavier_normal_(tensor, gain=1.0):
     """Glorot: N(0, std²) with std = gain * √(2 / (fan_in + fan_out))."""
+    if tensor.size == 0:
+        return tensor
     fan_in, fan_out = fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
 
 
 def _fan(tensor, mode):
     if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
+        raise ArgumentError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
     fan_in, fan_out = fan_in_and_fan_out(tensor)
     return fan_in if mode == "fan_in" else fan_out
 
 
 def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
     """He: U[-b, b] with b = gain * √(3 / fan), gain = calculate_gain(nonlinearity, a)."""
+    if tensor.size == 0:
+        return tensor
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / _fan(tensor, mode))
     return uniform_(tensor, -bound, bound)
 
 
 def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
     """He: N(0, std²) with std = gain / √fan."""
+    if tensor.size == 0:
+        return tensor
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)))
 
 

@@ -3,6 +3,7 @@
 from minidl.errors import ShapeError
 from minidl.nn import functional as F
 from minidl.nn import init
+from minidl.nn.checks import size
 from minidl.nn.module import Module
 from minidl.nn.parameter import empty_parameter
 
@@ -12,11 +13,14 @@ class Linear(Module):
 
     weight: (out_features, in_features), bias: (out_features,), both initialised as PyTorch's:
     U[-1/√in_features, 1/√in_features].
+    Sizes are ints >= 0. A size of 0 makes an empty layer, as in PyTorch: Linear(0, k) maps (N, 0) to
+    the bias, repeated (its bias starts at 0, the bound 1/√0 being undefined); Linear(k, 0) gives (N, 0).
     """
 
     def __init__(self, in_features, out_features, bias=True, dtype=None, device="cpu"):
         super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features = size("Linear", "in_features", in_features, minimum=0)
+        self.out_features = size("Linear", "out_features", out_features, minimum=0)
         self.weight = empty_parameter((self.out_features, self.in_features), dtype, device)
         self.bias = empty_parameter((self.out_features,), dtype, device) if bias else None
         if not bias:

@@ -3,6 +3,7 @@
 `reduction` is "mean" (default), "sum" or "none".
 """
 
+from minidl.errors import ArgumentError
 from minidl.nn import functional as F
 from minidl.nn.module import Module
 
@@ -13,7 +14,7 @@ class _Loss(Module):
     def __init__(self, reduction="mean"):
         super().__init__()
         if reduction not in _REDUCTIONS:
-            raise ValueError(f"{type(self).__name__}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+            raise ArgumentError(f"{type(self).__name__}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
         self.reduction = reduction
 
     def extra_repr(self):
@@ -33,7 +34,7 @@ class CrossEntropyLoss(_WeightedLoss):
     def __init__(self, weight=None, reduction="mean", label_smoothing=0.0):
         super().__init__(weight, reduction)
         if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}")
+            raise ArgumentError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}")
         self.label_smoothing = label_smoothing
 
     def forward(self, input, target):

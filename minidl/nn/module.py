@@ -14,7 +14,7 @@ from minidl import anomaly
 from minidl.autograd import no_grad
 from minidl.backend import get_backend
 from minidl.creation import normalize_dtype, to_array
-from minidl.errors import ShapeError
+from minidl.errors import ArgumentTypeError, ShapeError
 from minidl.nn.parameter import Parameter
 from minidl.tensor import Tensor
 
@@ -47,8 +47,9 @@ class Module:
                 if name in registry:
                     allowed = Tensor if kind == "buffer" else type(None)
                     if value is not None and not isinstance(value, allowed):
-                        raise TypeError(f"{type(self).__name__}.{name} is a {kind}; cannot assign a "
-                                        f"{type(value).__name__} to it (a Parameter, a Tensor buffer, or None)")
+                        raise ArgumentTypeError(f"{type(self).__name__}.{name} is a {kind}; cannot assign a "
+                                                f"{type(value).__name__} to it (a Parameter, a Tensor buffer, "
+                                                f"or None)")
                     registry[name] = value
         object.__setattr__(self, name, value)
 
@@ -63,13 +64,15 @@ class Module:
     def register_buffer(self, name, tensor):
         """Register a Tensor that is state but not learned (saved in state_dict, moved by `to`)."""
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"register_buffer({name!r}): expected a Tensor or None, got {type(tensor).__name__}")
+            raise ArgumentTypeError(f"register_buffer({name!r}): expected a Tensor or None, "
+                                    f"got {type(tensor).__name__}")
         self._buffers[name] = tensor
         object.__setattr__(self, name, tensor)
 
     def register_parameter(self, name, param):
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"register_parameter({name!r}): expected a Parameter or None, got {type(param).__name__}")
+            raise ArgumentTypeError(f"register_parameter({name!r}): expected a Parameter or None, "
+                                    f"got {type(param).__name__}")
         if param is None:
             self._parameters[name] = None
             object.__setattr__(self, name, None)
@@ -78,7 +81,7 @@ class Module:
 
     def add_module(self, name, module):
         if not isinstance(module, Module):
-            raise TypeError(f"add_module({name!r}): expected a Module, got {type(module).__name__}")
+            raise ArgumentTypeError(f"add_module({name!r}): expected a Module, got {type(module).__name__}")
         setattr(self, name, module)
 
     # -- calling ----------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 import math
 
+from minidl.errors import ArgumentError, ArgumentTypeError
 from minidl.tensor import Tensor
 
 
@@ -19,11 +20,11 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if isinstance(parameters, Tensor):
         parameters = [parameters]
     params = [p for p in parameters if p.grad is not None]
-    max_norm, norm_type = float(max_norm), float(norm_type)
+    max_norm, norm_type = _number("max_norm", max_norm), _number("norm_type", norm_type)
     if not (norm_type > 0 or math.isinf(norm_type)) or norm_type == -math.inf:
-        raise ValueError(f"clip_grad_norm_: norm_type must be > 0 or float('inf'), got {norm_type}")
+        raise ArgumentError(f"clip_grad_norm_: norm_type must be > 0 or float('inf'), got {norm_type}")
     if not max_norm >= 0:
-        raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
+        raise ArgumentError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
     if not params:
         return 0.0
     total = total_norm([p.grad.data for p in params], norm_type, params[0].backend)
@@ -35,6 +36,16 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         for p in params:
             p.grad.data = p.grad.data * coefficient  # Python float: keeps the gradient's dtype
     return total
+
+
+def _number(name, value):
+    """float(value) for a number (or a one-element Tensor); ArgumentTypeError for a string, None, ..."""
+    if isinstance(value, (str, bytes, bool)):
+        raise ArgumentTypeError(f"clip_grad_norm_: {name} must be a number, got {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ArgumentTypeError(f"clip_grad_norm_: {name} must be a number, got {value!r}") from None
 
 
 def total_norm(arrays, norm_type, backend):

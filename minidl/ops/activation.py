@@ -1,6 +1,7 @@
 """Activations: relu, leaky_relu, sigmoid, tanh, and the fused, stable softmax and log_softmax."""
 
 from minidl.autograd import Function
+from minidl.ops.broadcast import normalize_axes
 
 
 class ReLU(Function):
@@ -82,6 +83,9 @@ class Softmax(Function):
         self.axis = axis
 
     def forward(self, x):
+        if x.size == 0:  # an empty axis has no max to shift by: an empty result, as PyTorch's
+            self.saved = (x,)
+            return x.copy()
         e = self.xp.exp(x - x.max(axis=self.axis, keepdims=True))
         y = e / e.sum(axis=self.axis, keepdims=True)
         self.saved = (y,)
@@ -93,7 +97,7 @@ class Softmax(Function):
 
 
 def softmax(x, axis=-1):
-    return Softmax(axis)(x)
+    return Softmax(normalize_axes(axis, x.ndim, "softmax"))(x)
 
 
 class LogSoftmax(Function):
@@ -104,6 +108,9 @@ class LogSoftmax(Function):
 
     def forward(self, x):
         xp = self.xp
+        if x.size == 0:  # an empty axis has no max to shift by: an empty result, as PyTorch's
+            self.saved = (x,)
+            return x.copy()
         shifted = x - x.max(axis=self.axis, keepdims=True)
         y = shifted - xp.log(xp.exp(shifted).sum(axis=self.axis, keepdims=True))
         self.saved = (y,)
@@ -115,4 +122,4 @@ class LogSoftmax(Function):
 
 
 def log_softmax(x, axis=-1):
-    return LogSoftmax(axis)(x)
+    return LogSoftmax(normalize_axes(axis, x.ndim, "log_softmax"))(x)

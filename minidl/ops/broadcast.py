@@ -1,6 +1,8 @@
 """The helpers every op shares: undoing broadcasting, and normalising axes of reductions."""
 
-from minidl.errors import ShapeError
+import numbers
+
+from minidl.errors import ArgumentTypeError, ShapeError
 
 
 def unbroadcast(grad, shape, dtype=None):
@@ -43,17 +45,29 @@ def unbroadcast_pair(ga, gb, layout, needs_grad):
 
 
 def normalize_axes(axis, ndim, op="reduction"):
-    """None, an int or a tuple of ints -> a sorted tuple of non-negative axes (None: all axes)."""
+    """None, an int or a tuple of ints -> a sorted tuple of non-negative axes (None: all axes).
+
+    A 0-d tensor has no axes, but an int axis 0 or -1 names the tensor itself (as NumPy's sum, max
+    and squeeze, and PyTorch, accept it): it gives (), reduce nothing. A tuple of axes on it must be empty.
+    """
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    if isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    elif isinstance(axis, numbers.Integral) and not isinstance(axis, bool):
+        if ndim == 0 and axis in (0, -1):
+            return ()
+        axes = (axis,)
+    else:
+        raise ArgumentTypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r} "
+                                f"({type(axis).__name__})")
     result = []
     for a in axes:
-        if not isinstance(a, int) or isinstance(a, bool):
-            raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
-        if not -ndim <= a < max(ndim, 1):
+        if not isinstance(a, numbers.Integral) or isinstance(a, bool):
+            raise ArgumentTypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
+        if not -ndim <= a < ndim:
             raise ShapeError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
-        result.append(a % ndim if ndim else 0)
+        result.append(int(a) % ndim)
     if len(set(result)) != len(result):
         raise ShapeError(f"{op}: repeated axis in {axis!r}")
     return tuple(sorted(result))

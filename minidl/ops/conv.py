@@ -8,7 +8,7 @@ and col2im, which adds each column back onto the window it came from (kh*kw stri
 import numbers
 
 from minidl.autograd import Function
-from minidl.errors import DTypeError, ShapeError
+from minidl.errors import ArgumentError, DTypeError, ShapeError
 
 
 def _pair(value, name, op="conv2d", minimum=0):
@@ -16,7 +16,7 @@ def _pair(value, name, op="conv2d", minimum=0):
     pair = (value, value) if isinstance(value, numbers.Integral) else tuple(value)
     if len(pair) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in pair) \
             or min(pair) < minimum:
-        raise ValueError(f"{op}: {name} must be an int or a pair of ints >= {minimum}, got {value!r}")
+        raise ArgumentError(f"{op}: {name} must be an int or a pair of ints >= {minimum}, got {value!r}")
     return int(pair[0]), int(pair[1])
 
 

@@ -6,6 +6,7 @@ Scaling at training time keeps every element's expected value, so evaluation is 
 import numbers
 
 from minidl.autograd import Function
+from minidl.errors import ArgumentError, DTypeError
 
 
 class Dropout(Function):
@@ -30,7 +31,9 @@ class Dropout(Function):
 def dropout(x, p=0.5, training=True):
     """Inverted dropout of x with drop probability p in [0, 1]; x itself when not training or p == 0."""
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
-        raise ValueError(f"dropout: p is the probability of zeroing an element and must be in [0, 1], got {p!r}")
+        raise ArgumentError(f"dropout: p is the probability of zeroing an element and must be in [0, 1], got {p!r}")
     if not training or p == 0:
         return x
+    if x.dtype.kind != "f":
+        raise DTypeError(f"dropout: training needs a floating-point tensor (it scales by 1 / (1 - p)), got {x.dtype}")
     return Dropout(float(p))(x)

@@ -4,9 +4,11 @@ Binary ops broadcast as NumPy does; their backward sums each gradient back to it
 through `unbroadcast`.
 """
 
-from minidl.autograd import Function
+import numpy as np
+
+from minidl.autograd import Function, forward_error
 from minidl.creation import as_tensor
-from minidl.errors import DeviceError
+from minidl.errors import ArgumentError, ArgumentTypeError, DeviceError
 from minidl.ops.broadcast import same_layout, unbroadcast, unbroadcast_pair
 from minidl.tensor import Tensor
 
@@ -120,7 +122,11 @@ class Pow(Function):
 
 
 def pow(a, b):
-    return Pow()(*_pair(a, b))
+    a, b = _pair(a, b)
+    if b.data.dtype.kind in "iu" and a.data.dtype.kind in "biu" and a.data.size and bool((b.data < 0).any()):
+        raise ArgumentError(f"pow: an integer tensor ({a.dtype}) cannot be raised to a negative integer power "
+                            f"(the result is not an integer); convert the base first, e.g. x.astype(mdl.float32) ** n")
+    return Pow()(a, b)
 
 
 class Exp(Function):
@@ -211,7 +217,7 @@ class Clip(Function):
 
 def clip(x, a_min=None, a_max=None):
     if a_min is None and a_max is None:
-        raise ValueError("clip: give a_min, a_max or both")
+        raise ArgumentError("clip: give a_min, a_max or both")
     return Clip(a_min, a_max)(x)
 
 
@@ -271,12 +277,23 @@ def where(cond, a, b):
     """Elementwise `a if cond else b` (NumPy's where with three arguments); differentiable in a and b."""
     like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else cond
     if not isinstance(like, Tensor):
-        raise TypeError("where: at least one of cond, a, b must be a Tensor")
+        raise ArgumentTypeError("where: at least one of cond, a, b must be a Tensor")
     a, b = as_tensor(a, like), as_tensor(b, like)
     cond = as_tensor(cond, like)
     if cond._backend is not a._backend:
         raise DeviceError(f"where: cond is on '{cond.device}' but the values are on '{a.device}'")
+    _check_broadcast("where", cond, a, b)  # Where's forward sees a and b only
     return Where(cond.data.astype(bool, copy=False))(a, b)
+
+
+def _check_broadcast(op, *tensors):
+    """ShapeError naming `op` and the shapes unless the tensors' shapes broadcast together."""
+    shapes = [t.shape for t in tensors]
+    if len(set(shapes)) > 1:
+        try:
+            np.broadcast_shapes(*shapes)
+        except ValueError as exc:
+            raise forward_error(op, [t.data for t in tensors], exc) from exc
 
 
 # -- comparisons: boolean results, no gradient ------------------------------------------------------------
@@ -284,6 +301,7 @@ def _compare(name, a, b):
     a, b = _pair(a, b)
     if a._backend is not b._backend:
         raise DeviceError(f"{name}: operands are on '{a.device}' and '{b.device}'")
+    _check_broadcast(name, a, b)
     result = getattr(a._backend.xp, name)(a.data, b.data)
     return Tensor._make(a._backend.xp.asarray(result), a._backend, False, None)
 

@@ -3,13 +3,16 @@ probabilities and, stable, on logits), mse_loss, l1_loss, huber_loss; and one_ho
 
 Every loss takes reduction="mean" | "sum" | "none" and reduces inside its own op, so backward only
 scales dL/dy: by 1 ("sum", "none": elementwise) or by 1 / count ("mean").
+
+The input (logits, probabilities) must be a Tensor: a NumPy array there is an ArgumentTypeError, as
+PyTorch refuses one (it has no graph to carry a gradient). Targets and weights may be plain data.
 """
 
 import contextlib
 import numbers
 
 from minidl.autograd import Function
-from minidl.errors import DeviceError, DTypeError, ShapeError
+from minidl.errors import ArgumentError, ArgumentTypeError, DeviceError, DTypeError, ShapeError
 from minidl.ops.broadcast import unbroadcast
 from minidl.tensor import Tensor
 
@@ -257,7 +260,7 @@ class NLLLoss(Function):
 # -- argument checks shared by the losses ---------------------------------------------------------------
 def _check_reduction(op, reduction):
     if reduction not in REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+        raise ArgumentError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
 def _constant(op, name, value, like):
@@ -270,7 +273,17 @@ def _constant(op, name, value, like):
         value = value.data
     elif not like._backend.is_array(value):
         value = like._backend.asarray(value)
+    if value.dtype.kind not in "biuf":
+        first = f" such as {value.ravel()[0].item()!r}" if value.size else ""
+        raise DTypeError(f"{op}: {name} must hold numbers, got {value.dtype} data{first}")
     return value.astype(like.dtype, copy=False)
+
+
+def _check_input(op, x, what="input"):
+    """The first argument of a loss must be a Tensor (a NumPy array has no graph to record a gradient in)."""
+    if not isinstance(x, Tensor):
+        kind = type(x).__name__ if type(x).__module__ == "builtins" else f"{type(x).__module__}.{type(x).__name__}"
+        raise ArgumentTypeError(f"{op}: expected the {what} as a Tensor, got {kind}; wrap it with mdl.tensor(...)")
 
 
 def _class_targets(op, target, like, n, c):
@@ -291,12 +304,13 @@ def _class_targets(op, target, like, n, c):
         bad = (t < 0) | (t >= c)
         if bool(bad.any()):
             value = int(t[bad][0])
-            raise ValueError(f"{op}: target {value} is out of bounds: class indices must be in [0, {c}) "
+            raise ArgumentError(f"{op}: target {value} is out of bounds: class indices must be in [0, {c}) "
                              f"for input with {c} classes")
     return t
 
 
 def _check_logits(op, x, what="logits"):
+    _check_input(op, x, what)
     if x.ndim != 2:
         raise ShapeError(f"{op}: expected {what} of shape (N, C), got shape {x.shape}")
     if x.dtype.kind != "f":
@@ -312,6 +326,7 @@ def _class_weight(op, weight, x):
 
 def _pair_target(op, x, target):
     """The target as a Tensor on x's device with x's shape; a constant target takes x's dtype."""
+    _check_input(op, x)
     if x.dtype.kind != "f":
         raise DTypeError(f"{op}: input must be floating point, got {x.dtype}")
     if not isinstance(target, Tensor):
@@ -336,7 +351,7 @@ def cross_entropy(logits, target, weight=None, reduction="mean", label_smoothing
     _check_reduction("cross_entropy", reduction)
     _check_logits("cross_entropy", logits)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing!r}")
+        raise ArgumentError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing!r}")
     n, c = logits.shape
     t = _class_targets("cross_entropy", target, logits, n, c)
     w = _class_weight("cross_entropy", weight, logits)
@@ -360,7 +375,7 @@ def binary_cross_entropy(p, target, weight=None, reduction="mean"):
     _check_reduction("binary_cross_entropy", reduction)
     target = _pair_target("binary_cross_entropy", p, target)
     if p.size and bool(((p.data < 0) | (p.data > 1)).any()):
-        raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1] (apply sigmoid first, "
+        raise ArgumentError("binary_cross_entropy: input must hold probabilities in [0, 1] (apply sigmoid first, "
                          "or use binary_cross_entropy_with_logits on the raw scores)")
     return BinaryCrossEntropy(reduction, _constant("binary_cross_entropy", "weight", weight, p))(p, target)
 
@@ -394,7 +409,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     """Huber loss: (d²/2 where |d| <= delta, else delta (|d| - delta/2)), d = input - target, reduced."""
     _check_reduction("huber_loss", reduction)
     if not delta > 0:
-        raise ValueError(f"huber_loss: delta must be positive, got {delta!r}")
+        raise ArgumentError(f"huber_loss: delta must be positive, got {delta!r}")
     return HuberLoss(reduction, float(delta))(input, _pair_target("huber_loss", input, target))
 
 
@@ -410,15 +425,17 @@ def one_hot(indices, num_classes=-1):
     t = indices.data
     if t.dtype.kind not in "iu":
         raise DTypeError(f"one_hot: indices must be integers, got dtype {t.dtype}")
-    if not isinstance(num_classes, numbers.Integral) or (num_classes < 1 and num_classes != -1):
-        raise ValueError(f"one_hot: num_classes must be a positive int (or -1 to infer), got {num_classes!r}")
+    if not isinstance(num_classes, numbers.Integral):
+        raise ArgumentTypeError(f"one_hot: num_classes must be a positive int (or -1 to infer), got {num_classes!r}")
+    if num_classes < 1 and num_classes != -1:
+        raise ArgumentError(f"one_hot: num_classes must be a positive int (or -1 to infer), got {num_classes!r}")
     if num_classes == -1:
         if t.size == 0:
-            raise ValueError("one_hot: cannot infer num_classes from empty indices")
+            raise ArgumentError("one_hot: cannot infer num_classes from empty indices")
         num_classes = int(t.max()) + 1
     if t.size:
         bad = (t < 0) | (t >= num_classes)
         if bool(bad.any()):
-            raise ValueError(f"one_hot: index {int(t[bad][0])} is out of bounds for num_classes={num_classes}")
+            raise ArgumentError(f"one_hot: index {int(t[bad][0])} is out of bounds for num_classes={num_classes}")
     result = (t[..., None] == xp.arange(num_classes)).astype("int64")
     return Tensor._make(result, indices.backend, False, None)

@@ -9,7 +9,7 @@ and TensorFlow call 1 - momentum the "decay"). The running variance uses the unb
 """
 
 from minidl.autograd import Function
-from minidl.errors import DeviceError, DTypeError, ShapeError
+from minidl.errors import ArgumentError, DeviceError, DTypeError, ShapeError
 
 
 class BatchNormTrain(Function):
@@ -122,13 +122,13 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     affine = tuple(t for t in (weight, bias) if t is not None)
     if not training:
         if running_mean is None or running_var is None:
-            raise ValueError("batch_norm: evaluation (training=False) needs running_mean and running_var")
+            raise ArgumentError("batch_norm: evaluation (training=False) needs running_mean and running_var")
         return BatchNormEval(running_mean.data, running_var.data, eps, weight is not None, bias is not None)(x, *affine)
     n = x.size // c
     if n <= 1:
-        raise ValueError(f"batch_norm: training needs more than 1 value per channel, got input of shape {x.shape}")
+        raise ShapeError(f"batch_norm: training needs more than 1 value per channel, got input of shape {x.shape}")
     if momentum is None:
-        raise ValueError("batch_norm: momentum=None (a cumulative average) is not supported; give a float")
+        raise ArgumentError("batch_norm: momentum=None (a cumulative average) is not supported; give a float")
     fn = BatchNormTrain(eps, weight is not None, bias is not None)
     y = fn(x, *affine)
     if running_mean is not None:

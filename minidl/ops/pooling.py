@@ -8,7 +8,7 @@ NumPy: its inner loops are only kw long.)
 
 from minidl.autograd import Function, is_grad_enabled
 from minidl.ops.activation import ReLU
-from minidl.errors import DTypeError, ShapeError
+from minidl.errors import ArgumentError, DTypeError, ShapeError
 from minidl.ops.conv import _pair, pad_spatial, window
 
 
@@ -196,7 +196,7 @@ def _pool_arguments(op, x, kernel_size, stride, padding):
     if x.dtype.kind != "f":
         raise DTypeError(f"{op}: input must be floating point, got {x.dtype}")
     if padding[0] > kernel_size[0] // 2 or padding[1] > kernel_size[1] // 2:
-        raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {kernel_size}")
+        raise ArgumentError(f"{op}: padding {padding} must be at most half the kernel size {kernel_size}")
     h, w = x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1]
     if h < kernel_size[0] or w < kernel_size[1]:
         raise ShapeError(f"{op}: kernel {kernel_size[0]}x{kernel_size[1]} is larger than the padded input "

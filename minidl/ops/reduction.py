@@ -4,7 +4,10 @@
 puts the reduced axes back (size 1), then broadcasts the gradient over them.
 """
 
+import numbers
+
 from minidl.autograd import Function
+from minidl.errors import ArgumentTypeError, ShapeError
 from minidl.ops.broadcast import kept_dims_shape, normalize_axes
 from minidl.tensor import Tensor
 
@@ -83,14 +86,24 @@ class Min(Max):
     find = "min"
 
 
+def _nonempty_axes(name, x, axis):
+    """normalize_axes, plus: max, min, argmax and logsumexp of an empty axis have no value (NumPy refuses)."""
+    axes = normalize_axes(axis, x.ndim, name)
+    if x.size == 0 and any(x.shape[a] == 0 for a in axes):
+        over = "all axes" if axis is None else f"axis {axis!r}"
+        raise ShapeError(f"{name} of an empty axis: the tensor has shape {x.shape}, reduced over {over} "
+                         f"(sum and mean of empty axes are defined, {name} is not)")
+    return axes
+
+
 def max(x, axis=None, keepdims=False):
     """Largest values over `axis` (values only, as NumPy's max)."""
-    return Max(normalize_axes(axis, x.ndim, "max"), keepdims)(x)
+    return Max(_nonempty_axes("max", x, axis), keepdims)(x)
 
 
 def min(x, axis=None, keepdims=False):
     """Smallest values over `axis` (values only, as NumPy's min)."""
-    return Min(normalize_axes(axis, x.ndim, "min"), keepdims)(x)
+    return Min(_nonempty_axes("min", x, axis), keepdims)(x)
 
 
 class Var(_Reduction):
@@ -135,15 +148,15 @@ class LogSumExp(_Reduction):
 
 
 def logsumexp(x, axis=None, keepdims=False):
-    return LogSumExp(normalize_axes(axis, x.ndim, "logsumexp"), keepdims)(x)
+    return LogSumExp(_nonempty_axes("logsumexp", x, axis), keepdims)(x)
 
 
 def _arg(name, x, axis, keepdims):
+    if axis is not None and not isinstance(axis, numbers.Integral):
+        raise ArgumentTypeError(f"{name}: axis must be a single int or None, got {axis!r}")
+    axes = _nonempty_axes(name, x, axis)
     if axis is not None:
-        axis = normalize_axes(axis, x.ndim, name)
-        if len(axis) != 1:
-            raise ValueError(f"{name}: axis must be a single int or None")
-        axis = axis[0]
+        axis = axes[0] if axes else None  # axis 0 of a 0-d tensor: the tensor itself (as NumPy)
     result = getattr(x.data, name)(axis=axis, keepdims=keepdims)
     return Tensor._make(x._backend.xp.asarray(result, dtype="int64"), x._backend, False, None)
 

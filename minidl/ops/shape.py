@@ -4,7 +4,7 @@ indexing, dtype casts and device moves. Their backward moves gradients, it never
 import numbers
 
 from minidl.autograd import Function
-from minidl.errors import ShapeError
+from minidl.errors import ArgumentError, ShapeError
 from minidl.ops.broadcast import normalize_axes
 from minidl.tensor import Tensor
 
@@ -84,7 +84,8 @@ def transpose(x, *axes):
         axes = tuple(axes[0])
     if not axes:
         axes = tuple(reversed(range(x.ndim)))
-    if len(axes) != x.ndim or sorted(a % x.ndim for a in axes) != list(range(x.ndim)):
+    if (len(axes) != x.ndim or any(not -x.ndim <= a < x.ndim for a in axes)
+            or sorted(a % x.ndim for a in axes) != list(range(x.ndim))):
         raise ShapeError(f"transpose: axes {axes} are not a permutation of the {x.ndim} axes of shape {x.shape}")
     return Transpose(tuple(a % x.ndim for a in axes))(x)
 
@@ -113,8 +114,11 @@ class Concatenate(Function):
 def concatenate(tensors, axis=0):
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("concatenate: need at least one tensor")
+        raise ArgumentError("concatenate: need at least one tensor")
     first = tensors[0]
+    if first.ndim == 0:
+        raise ShapeError("concatenate: 0-d tensors cannot be concatenated (they have no axis to join along); "
+                         "use stack, or reshape them to 1-d first")
     axis = normalize_axes(axis, first.ndim, "concatenate")[0]
     for i, t in enumerate(tensors):
         if t.ndim != first.ndim or any(a != b for k, (a, b) in enumerate(zip(t.shape, first.shape)) if k != axis):
@@ -142,7 +146,7 @@ class Stack(Function):
 def stack(tensors, axis=0):
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("stack: need at least one tensor")
+        raise ArgumentError("stack: need at least one tensor")
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
             raise ShapeError(f"stack: tensor {i} has shape {t.shape}, tensor 0 has {tensors[0].shape}; "
@@ -160,7 +164,7 @@ class Pad(Function):
 
     def forward(self, x):
         self.in_shape = x.shape
-        return self.xp.pad(x, self.widths)
+        return self.xp.pad(x, self.widths) if self.widths else x.copy()  # a 0-d x: nothing to pad (NumPy)
 
     def backward(self, gy):
         return gy[tuple(slice(before, before + n) for (before, _), n in zip(self.widths, self.in_shape))]
@@ -169,10 +173,14 @@ class Pad(Function):
 def pad(x, pad_width):
     """Zero padding with NumPy's `pad_width`: an int, (before, after), or one pair per axis."""
     if isinstance(pad_width, numbers.Integral):
+        if pad_width < 0:
+            raise ShapeError(f"pad: pad_width must be >= 0, got {pad_width}")
         widths = [(pad_width, pad_width)] * x.ndim
     else:
         pad_width = list(pad_width)
         if len(pad_width) == 2 and all(isinstance(w, numbers.Integral) for w in pad_width):
+            if min(pad_width) < 0:
+                raise ShapeError(f"pad: pad_width must be >= 0, got {tuple(pad_width)}")
             widths = [tuple(pad_width)] * x.ndim
         elif len(pad_width) == 1:
             w = pad_width[0]

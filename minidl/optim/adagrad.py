@@ -35,7 +35,7 @@ class Adagrad(Optimizer):
         if weight_decay != 0:
             grad = grad + weight_decay * p.data  # a new array: the gradient is never written to
         clr = float(group["lr"]) / (1 + (state["step"] - 1) * float(group["lr_decay"]))
-        tmp = xp.multiply(grad, grad)
+        tmp = xp.multiply(grad, grad, out=xp.empty_like(p.data))  # an array even for a 0-d p (out= below)
         state["sum"] += tmp
         std = xp.sqrt(state["sum"], out=tmp)
         std += float(group["eps"])

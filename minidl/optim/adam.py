@@ -51,7 +51,7 @@ class Adam(Optimizer):
 
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         lerp_(xp, exp_avg, grad, 1 - beta1)
-        tmp = xp.multiply(grad, grad)
+        tmp = xp.multiply(grad, grad, out=xp.empty_like(p.data))  # an array even for a 0-d p (out= below)
         tmp *= 1 - beta2
         exp_avg_sq *= beta2
         exp_avg_sq += tmp

@@ -16,6 +16,7 @@ starting rate as `group["initial_lr"]` (as PyTorch does), which `base_lrs` are r
 import math
 import numbers
 
+from minidl.errors import ArgumentError, ArgumentTypeError
 from minidl.optim.optimizer import Optimizer
 
 
@@ -30,7 +31,7 @@ class LRScheduler:
 
     def __init__(self, optimizer, last_epoch=-1):
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(self).__name__} needs a minidl Optimizer, got {type(optimizer).__name__}")
+            raise ArgumentTypeError(f"{type(self).__name__} needs a minidl Optimizer, got {type(optimizer).__name__}")
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
@@ -84,7 +85,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
         if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"StepLR: step_size must be a positive integer (epochs), got {step_size!r}")
+            raise ArgumentError(f"StepLR: step_size must be a positive integer (epochs), got {step_size!r}")
         _check_gamma("StepLR", gamma)
         self.step_size = step_size
         self.gamma = gamma
@@ -122,9 +123,9 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
         if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max < 1:
-            raise ValueError(f"CosineAnnealingLR: T_max must be a positive integer (epochs), got {T_max!r}")
+            raise ArgumentError(f"CosineAnnealingLR: T_max must be a positive integer (epochs), got {T_max!r}")
         if not isinstance(eta_min, numbers.Real) or not eta_min >= 0:
-            raise ValueError(f"CosineAnnealingLR: eta_min must be a number >= 0, got {eta_min!r}")
+            raise ArgumentError(f"CosineAnnealingLR: eta_min must be a number >= 0, got {eta_min!r}")
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
@@ -159,26 +160,26 @@ class ReduceLROnPlateau(LRScheduler):
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
                  cooldown=0, min_lr=0, eps=1e-8):
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"ReduceLROnPlateau needs a minidl Optimizer, got {type(optimizer).__name__}")
+            raise ArgumentTypeError(f"ReduceLROnPlateau needs a minidl Optimizer, got {type(optimizer).__name__}")
         if mode not in ("min", "max"):
-            raise ValueError(f"ReduceLROnPlateau: mode must be 'min' (loss) or 'max' (accuracy), got {mode!r}")
+            raise ArgumentError(f"ReduceLROnPlateau: mode must be 'min' (loss) or 'max' (accuracy), got {mode!r}")
         if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
+            raise ArgumentError(f"ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
         if not isinstance(factor, numbers.Real) or not 0 <= factor < 1:
-            raise ValueError(f"ReduceLROnPlateau: factor must be in [0, 1) (the rate is multiplied by it), "
-                             f"got {factor!r}")
+            raise ArgumentError(f"ReduceLROnPlateau: factor must be in [0, 1) (the rate is multiplied by it), "
+                                f"got {factor!r}")
         for key, value in (("patience", patience), ("cooldown", cooldown)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"ReduceLROnPlateau: {key} must be an integer >= 0 (epochs), got {value!r}")
+                raise ArgumentError(f"ReduceLROnPlateau: {key} must be an integer >= 0 (epochs), got {value!r}")
         for key, value in (("threshold", threshold), ("eps", eps)):
             if not isinstance(value, numbers.Real) or not value >= 0:
-                raise ValueError(f"ReduceLROnPlateau: {key} must be a number >= 0, got {value!r}")
+                raise ArgumentError(f"ReduceLROnPlateau: {key} must be a number >= 0, got {value!r}")
         self.optimizer = optimizer
         n_groups = len(optimizer.param_groups)
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != n_groups:
-                raise ValueError(f"ReduceLROnPlateau: min_lr has {len(min_lr)} values, but the optimizer has "
-                                 f"{n_groups} param group(s); give one per group or a single number")
+                raise ArgumentError(f"ReduceLROnPlateau: min_lr has {len(min_lr)} values, but the optimizer has "
+                                    f"{n_groups} param group(s); give one per group or a single number")
             self.default_min_lr = None
             self.min_lrs = list(min_lr)
         else:
@@ -186,7 +187,7 @@ class ReduceLROnPlateau(LRScheduler):
             self.min_lrs = [min_lr] * n_groups
         for value in self.min_lrs:
             if not isinstance(value, numbers.Real) or not value >= 0:
-                raise ValueError(f"ReduceLROnPlateau: min_lr must be >= 0, got {min_lr!r}")
+                raise ArgumentError(f"ReduceLROnPlateau: min_lr must be >= 0, got {min_lr!r}")
         self.mode = mode
         self.factor = factor
         self.patience = patience
@@ -243,4 +244,4 @@ class ReduceLROnPlateau(LRScheduler):
 
 def _check_gamma(owner, gamma):
     if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not gamma >= 0:
-        raise ValueError(f"{owner}: gamma must be a number >= 0 (the rate is multiplied by it), got {gamma!r}")
+        raise ArgumentError(f"{owner}: gamma must be a number >= 0 (the rate is multiplied by it), got {gamma!r}")

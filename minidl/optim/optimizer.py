@@ -21,7 +21,7 @@ import numbers
 from collections import defaultdict
 
 from minidl.autograd import enable_grad
-from minidl.errors import ShapeError
+from minidl.errors import ArgumentError, ArgumentTypeError, DeviceError, DTypeError, ShapeError
 from minidl.tensor import Tensor
 
 
@@ -39,14 +39,14 @@ class Optimizer:
         self.state = defaultdict(dict)
         self.param_groups = []
         if isinstance(params, Tensor):
-            raise TypeError(f"{type(self).__name__}: params should be an iterable of Parameters or of dicts "
-                            f"(param groups), got a single Tensor; wrap it in a list: [param]")
+            raise ArgumentTypeError(f"{type(self).__name__}: params should be an iterable of Parameters or of dicts "
+                                    f"(param groups), got a single Tensor; wrap it in a list: [param]")
         if isinstance(params, dict):
             params = [params]
         groups = list(params)
         if not groups:
-            raise ValueError(f"{type(self).__name__} got an empty parameter list: pass model.parameters() "
-                             f"or a list of param-group dicts")
+            raise ArgumentError(f"{type(self).__name__} got an empty parameter list: pass model.parameters() "
+                                f"or a list of param-group dicts")
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
         for group in groups:
@@ -60,36 +60,36 @@ class Optimizer:
         """
         name = type(self).__name__
         if not isinstance(param_group, dict):
-            raise TypeError(f"{name}.add_param_group expects a dict like {{'params': [...], 'lr': 0.01}}, "
-                            f"got {type(param_group).__name__}")
+            raise ArgumentTypeError(f"{name}.add_param_group expects a dict like {{'params': [...], 'lr': 0.01}}, "
+                                    f"got {type(param_group).__name__}")
         if "params" not in param_group:
-            raise ValueError(f"{name}: a param group needs a 'params' entry (the list of Parameters); "
-                             f"its keys are {sorted(param_group)}")
+            raise ArgumentError(f"{name}: a param group needs a 'params' entry (the list of Parameters); "
+                                f"its keys are {sorted(param_group)}")
         params = param_group["params"]
         if isinstance(params, Tensor):
             params = [params]
         elif isinstance(params, (set, frozenset)):
-            raise TypeError(f"{name}: a param group's 'params' must be an ordered sequence (a list), not a "
-                            f"set: the order of parameters is what names them in state_dict()")
+            raise ArgumentTypeError(f"{name}: a param group's 'params' must be an ordered sequence (a list), not a "
+                                    f"set: the order of parameters is what names them in state_dict()")
         else:
             params = list(params)
         index = len(self.param_groups)
         seen = set()
         for p in params:
             if not isinstance(p, Tensor):
-                raise TypeError(f"{name}: param group {index} holds a {type(p).__name__}; an optimizer "
-                                f"updates Tensors (Parameters) only")
+                raise ArgumentTypeError(f"{name}: param group {index} holds a {type(p).__name__}; an optimizer "
+                                        f"updates Tensors (Parameters) only")
             if not p.is_leaf:
-                raise ValueError(f"{name}: param group {index} holds a non-leaf tensor (the result of an "
-                                 f"operation, grad_fn={p.grad_fn.name}); optimize the leaf Parameters")
+                raise ArgumentError(f"{name}: param group {index} holds a non-leaf tensor (the result of an "
+                                    f"operation, grad_fn={p.grad_fn.name}); optimize the leaf Parameters")
             if id(p) in seen:
-                raise ValueError(f"{name}: param group {index} lists a parameter of shape {p.shape} twice; "
-                                 f"it would be updated twice per step")
+                raise ArgumentError(f"{name}: param group {index} lists a parameter of shape {p.shape} twice; "
+                                    f"it would be updated twice per step")
             seen.add(id(p))
         for i, other in enumerate(self.param_groups):
             if any(id(q) in seen for q in other["params"]):
-                raise ValueError(f"{name}: the new param group shares parameters with param group {i}; each "
-                                 f"parameter may belong to one group only")
+                raise ArgumentError(f"{name}: the new param group shares parameters with param group {i}; each "
+                                    f"parameter may belong to one group only")
         group = {"params": params}
         for key, value in param_group.items():
             if key != "params":
@@ -100,7 +100,7 @@ class Optimizer:
         self.param_groups.append(group)
 
     def _check_hyperparameters(self, group, where):
-        """Raise ValueError for a hyper-parameter outside its allowed range; `where` names the group."""
+        """Raise ArgumentError for a hyper-parameter outside its allowed range; `where` names the group."""
 
     # -- the update ---------------------------------------------------------------------------------------
     def zero_grad(self, set_to_none=True):
@@ -121,21 +121,43 @@ class Optimizer:
     def step(self, closure=None):
         """Update every parameter that requires grad and has a gradient; return `closure()`'s loss.
 
+        Each gradient must be a Tensor with its parameter's shape, dtype and device, else a ShapeError,
+        DTypeError or DeviceError names the parameter, raised before any parameter is updated.
+
         `closure`, when given, re-evaluates the model and returns the loss (it runs with grad enabled).
         """
         loss = None
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None or not p.requires_grad:
+        updates = []  # every gradient is checked before any parameter changes: a bad one leaves the model as it was
+        for g, group in enumerate(self.param_groups):
+            for i, p in enumerate(group["params"]):
+                grad = p.grad
+                if grad is None or not p.requires_grad:
                     continue
-                state = self.state[p]
-                if not state:
-                    self._init_state(p, state, group)
-                self._update(p, p.grad.data, state, group)
+                if not (isinstance(grad, Tensor) and grad._backend is p._backend  # a few hundred ns
+                        and grad.data.shape == p.data.shape and grad.data.dtype == p.data.dtype):
+                    self._bad_gradient(p, grad, g, i)
+                updates.append((p, grad.data, group))
+        for p, grad, group in updates:
+            state = self.state[p]
+            if not state:
+                self._init_state(p, state, group)
+            self._update(p, grad, state, group)
         return loss
+
+    def _bad_gradient(self, p, grad, group_index, index):
+        """Raise the error that says how `grad` does not fit `p`, parameter `index` of group `group_index`."""
+        where = f"{type(self).__name__}.step: the gradient of parameter {index} of param group {group_index}"
+        if not isinstance(grad, Tensor):
+            raise ArgumentTypeError(f"{where} is of type {type(grad).__name__}, not a Tensor")
+        if grad.shape != p.shape:
+            raise ShapeError(f"{where} has shape {grad.shape}, but the parameter has shape {p.shape}")
+        if grad.dtype != p.dtype:
+            raise DTypeError(f"{where} (shape {p.shape}) is {grad.dtype}, but the parameter is {p.dtype}; a "
+                             f"gradient must have its parameter's dtype (convert it with .astype('{p.dtype}'))")
+        raise DeviceError(f"{where} (shape {p.shape}) is on '{grad.device}', but the parameter is on '{p.device}'")
 
     def _init_state(self, p, state, group):
         """Fill the empty `state` dict of parameter `p` before its first update."""
@@ -175,20 +197,23 @@ class Optimizer:
         floating ones take its dtype. Nothing changes unless the whole state dict is valid.
         """
         name = type(self).__name__
-        if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
-            raise ValueError(f"{name}.load_state_dict expects the dict that state_dict() returns, with keys "
-                             f"'state' and 'param_groups'; got {_describe(state_dict)}")
+        if not isinstance(state_dict, dict):
+            raise ArgumentTypeError(f"{name}.load_state_dict expects the dict that state_dict() returns, got "
+                                    f"{_describe(state_dict)}")
+        if "state" not in state_dict or "param_groups" not in state_dict:
+            raise ArgumentError(f"{name}.load_state_dict expects the dict that state_dict() returns, with keys "
+                                f"'state' and 'param_groups'; got {_describe(state_dict)}")
         saved_groups = list(state_dict["param_groups"])
         if len(saved_groups) != len(self.param_groups):
-            raise ValueError(f"{name}.load_state_dict: the state dict has {len(saved_groups)} parameter group(s), "
-                             f"this optimizer has {len(self.param_groups)}")
+            raise ArgumentError(f"{name}.load_state_dict: the state dict has {len(saved_groups)} parameter group(s), "
+                                f"this optimizer has {len(self.param_groups)}")
         by_index = {}
         new_groups = []
         for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
             saved_params = list(saved["params"])
             if len(saved_params) != len(group["params"]):
-                raise ValueError(f"{name}.load_state_dict: parameter group {i} has {len(saved_params)} "
-                                 f"parameter(s) in the state dict and {len(group['params'])} in this optimizer")
+                raise ArgumentError(f"{name}.load_state_dict: parameter group {i} has {len(saved_params)} "
+                                    f"parameter(s) in the state dict and {len(group['params'])} in this optimizer")
             for saved_index, p in zip(saved_params, group["params"]):
                 by_index[int(saved_index)] = p
             new_group = {key: value for key, value in group.items()}
@@ -201,8 +226,8 @@ class Optimizer:
         for key, saved_state in state_dict["state"].items():
             k = int(key)
             if k not in by_index:
-                raise ValueError(f"{name}.load_state_dict: the state dict has state for parameter {k}, which none "
-                                 f"of its param groups lists (they list {sorted(by_index)})")
+                raise ArgumentError(f"{name}.load_state_dict: the state dict has state for parameter {k}, which none "
+                                    f"of its param groups lists (they list {sorted(by_index)})")
             p = by_index[k]
             new_state[p] = {field: _restore_value(p, k, field, value) for field, value in saved_state.items()}
         self.param_groups = new_groups
@@ -221,20 +246,20 @@ class Optimizer:
 
 # -- helpers for subclasses ---------------------------------------------------------------------------------
 def check_nonnegative(group, key, where, owner):
-    """ValueError unless group[key] is a number >= 0 (NaN is rejected too)."""
+    """ArgumentError unless group[key] is a number >= 0 (NaN is rejected too)."""
     value = group[key]
     if not _is_real(value) or not 0.0 <= value:
-        raise ValueError(f"{owner}: {key} must be a number >= 0, got {value!r}{where}")
+        raise ArgumentError(f"{owner}: {key} must be a number >= 0, got {value!r}{where}")
 
 
 def check_betas(group, where, owner):
-    """ValueError unless group['betas'] is a pair of numbers in [0, 1)."""
+    """ArgumentError unless group['betas'] is a pair of numbers in [0, 1)."""
     betas = group["betas"]
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-        raise ValueError(f"{owner}: betas must be a pair (beta1, beta2), got {betas!r}{where}")
+        raise ArgumentError(f"{owner}: betas must be a pair (beta1, beta2), got {betas!r}{where}")
     for i, beta in enumerate(betas):
         if not _is_real(beta) or not 0.0 <= beta < 1.0:
-            raise ValueError(f"{owner}: betas[{i}] must be in [0, 1), got {beta!r}{where}")
+            raise ArgumentError(f"{owner}: betas[{i}] must be in [0, 1), got {beta!r}{where}")
 
 
 def _is_real(value):

@@ -1,5 +1,6 @@
 """RMSprop (Hinton's lecture 6e), optionally centered and with momentum: PyTorch's formulas."""
 
+from minidl.errors import ArgumentError
 from minidl.optim.adam import lerp_
 from minidl.optim.optimizer import Optimizer, check_nonnegative
 
@@ -28,7 +29,7 @@ class RMSprop(Optimizer):
         for key in ("lr", "alpha", "eps", "weight_decay", "momentum"):
             check_nonnegative(group, key, where, "RMSprop")
         if group["alpha"] > 1:
-            raise ValueError(f"RMSprop: alpha must be in [0, 1], got {group['alpha']!r}{where}")
+            raise ArgumentError(f"RMSprop: alpha must be in [0, 1], got {group['alpha']!r}{where}")
 
     def _init_state(self, p, state, group):
         xp = p.backend.xp
@@ -46,7 +47,7 @@ class RMSprop(Optimizer):
         if weight_decay != 0:
             grad = grad + weight_decay * p.data  # a new array: the gradient is never written to
         square_avg = state["square_avg"]
-        tmp = xp.multiply(grad, grad)
+        tmp = xp.multiply(grad, grad, out=xp.empty_like(p.data))  # an array even for a 0-d p (out= below)
         tmp *= 1 - alpha
         square_avg *= alpha
         square_avg += tmp

@@ -1,5 +1,6 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov momentum and weight decay."""
 
+from minidl.errors import ArgumentError
 from minidl.optim.optimizer import Optimizer, check_nonnegative
 
 
@@ -33,8 +34,8 @@ class SGD(Optimizer):
         for key in ("lr", "momentum", "dampening", "weight_decay"):
             check_nonnegative(group, key, where, "SGD")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-            raise ValueError(f"SGD: nesterov=True needs momentum > 0 and dampening = 0, got momentum="
-                             f"{group['momentum']!r} and dampening={group['dampening']!r}{where}")
+            raise ArgumentError(f"SGD: nesterov=True needs momentum > 0 and dampening = 0, got momentum="
+                                f"{group['momentum']!r} and dampening={group['dampening']!r}{where}")
 
     def _update(self, p, grad, state, group):
         momentum, weight_decay = float(group["momentum"]), float(group["weight_decay"])
