@@ -92,7 +92,32 @@ def matmul_flops(model, batch, training=True):
 # ---------------------------------------------------------------------------------------------------
 # Runners: one model, one backend, one batch size; step() is one training step.
 # ---------------------------------------------------------------------------------------------------
-class MinidlRunner:
+class Runner:
+    """One framework on one device: a model, a batch and SGD momentum. Subclasses give `loss()`
+    (forward + cross-entropy) and `sync()` (wait for the device)."""
+
+    def step(self):
+        self.opt.zero_grad()
+        self.loss().backward()
+        self.opt.step()
+
+    def phases(self):
+        """One step; returns the seconds of (forward + loss, backward, update)."""
+        clock, sync = time.perf_counter, self.sync
+        t0 = clock()
+        self.opt.zero_grad()
+        loss = self.loss()
+        sync()
+        t1 = clock()
+        loss.backward()
+        sync()
+        t2 = clock()
+        self.opt.step()
+        sync()
+        return t1 - t0, t2 - t1, clock() - t2
+
+
+class MinidlRunner(Runner):
     """minidl on `device`: forward, cross-entropy, backward, SGD momentum (in place)."""
 
     framework = "minidl"
@@ -112,33 +137,15 @@ class MinidlRunner:
     def sync(self):
         self.backend.synchronize()
 
-    def step(self):
-        self.opt.zero_grad()
-        loss = F.cross_entropy(self.net(self.x), self.t)
-        loss.backward()
-        self.opt.step()
-
-    def phases(self):
-        """One step; returns the seconds of (forward + loss, backward, update)."""
-        clock, sync = time.perf_counter, self.sync
-        t0 = clock()
-        self.opt.zero_grad()
-        loss = F.cross_entropy(self.net(self.x), self.t)
-        sync()
-        t1 = clock()
-        loss.backward()
-        sync()
-        t2 = clock()
-        self.opt.step()
-        sync()
-        return t1 - t0, t2 - t1, clock() - t2
+    def loss(self):
+        return F.cross_entropy(self.net(self.x), self.t)
 
     def infer(self):
         with mdl.no_grad():
             self.net(self.x)
 
 
-class TorchRunner:
+class TorchRunner(Runner):
     """PyTorch on `device` with the weights of a minidl model: the same step as MinidlRunner."""
 
     framework = "torch"
@@ -153,31 +160,15 @@ class TorchRunner:
         self.x = torch.from_numpy(x).to(device)
         self.t = torch.from_numpy(rng.integers(0, 10, batch)).to(device)
         self.opt = torch.optim.SGD(self.net.parameters(), lr=LR, momentum=MOMENTUM)
-        self.loss = torch.nn.functional.cross_entropy
+        self.loss_fn = torch.nn.functional.cross_entropy
         self.name = f"torch {device}"
 
     def sync(self):
         if self.device != "cpu":
             self.torch.cuda.synchronize()
 
-    def step(self):
-        self.opt.zero_grad()
-        self.loss(self.net(self.x), self.t).backward()
-        self.opt.step()
-
-    def phases(self):
-        clock, sync = time.perf_counter, self.sync
-        t0 = clock()
-        self.opt.zero_grad()
-        loss = self.loss(self.net(self.x), self.t)
-        sync()
-        t1 = clock()
-        loss.backward()
-        sync()
-        t2 = clock()
-        self.opt.step()
-        sync()
-        return t1 - t0, t2 - t1, clock() - t2
+    def loss(self):
+        return self.loss_fn(self.net(self.x), self.t)
 
     def infer(self):
         with self.torch.no_grad():
