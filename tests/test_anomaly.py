@@ -27,7 +27,7 @@ def test_without_detect_anomaly_nothing_is_checked():
 def test_the_layer_producing_inf_is_named():
     class Blowup(nn.Module):
         def forward(self, x):
-            return (x * 1e30).exp()
+            return ((x + 1.0) * 1e30).exp()  # x >= 0 after the ReLU: every element overflows
 
     model = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), Blowup(), nn.Linear(3, 1))
     with pytest.warns(RuntimeWarning), pytest.raises(mdl.AnomalyError) as info:
