@@ -48,7 +48,7 @@ SCALE = max(1, settings.default.max_examples // 25)  # "ci": 25 -> 1; "slow": 30
 
 def fuzz(n):
     """settings for a fuzz test: `n` examples under "ci", n * SCALE under "slow"."""
-    return settings(max_examples=n * SCALE, deadline=None, derandomize=False,
+    return settings(max_examples=n * SCALE, deadline=None, derandomize=settings.default.derandomize,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                            HealthCheck.data_too_large])
 
