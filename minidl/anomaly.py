@@ -97,7 +97,8 @@ def current_module():
 
 
 def check_forward(fn, inputs, out):
-    """Called by every op while a watcher is installed: hand its output to each watcher."""
+    """Called by every op while a watcher is installed: note the op's layer (for errors and records),
+    then hand its output to each watcher."""
     fn.module = current_module()
     for watcher in _enabled.get():
         watcher.forward(fn, inputs, out)
@@ -107,11 +108,6 @@ def check_backward(fn, grad_inputs):
     """Called after each node's backward while a watcher is installed."""
     for watcher in _enabled.get():
         watcher.backward(fn, grad_inputs)
-
-
-def remember_module(fn):
-    """Called at forward time while watched, so errors and records can name the op's layer."""
-    fn.module = current_module()
 
 
 def _describe(fn, what, bad, input_arrays):

@@ -114,9 +114,8 @@ class Function:
         out_backend = self.output_backend or backend
         if type(out) is not out_backend.array_type:
             out = device_array(out_backend, out, lambda: f"{self.name}.forward")
-        if _anomaly_enabled.get():
+        if _op_watchers.get():  # detect_anomaly(), parity recording
             anomaly.check_forward(self, inputs, out)
-            anomaly.remember_module(self)
         if True in needs_grad and _grad_enabled.get():
             self.inputs = inputs
             self.needs_grad = needs_grad
@@ -226,8 +225,8 @@ def run_backward(root, seed, retain_graph=False, on_node=None):
     order = topological_order(root.grad_fn)
     grads = {root.grad_fn: seed}
     given = {id(seed)} if root._retains_grad else set()  # ids of arrays already stored in some .grad
-    check_anomaly = _anomaly_enabled.get()
-    keep_checked = check_anomaly or on_node is not None
+    watched = bool(_op_watchers.get())
+    keep_checked = watched or on_node is not None
     for fn in order:
         grad_output = grads.pop(fn)
         grad_inputs = fn.backward(grad_output)
@@ -238,9 +237,7 @@ def run_backward(root, seed, retain_graph=False, on_node=None):
             raise GraphError(f"{fn.name}.backward returned {len(grad_inputs)} gradients for "
                              f"{len(inputs)} inputs")
         checked = [] if keep_checked else None
-        i = -1
-        for x, gx, needed in zip(inputs, grad_inputs, fn.needs_grad):
-            i += 1
+        for i, (x, gx, needed) in enumerate(zip(inputs, grad_inputs, fn.needs_grad)):
             if not needed:
                 if keep_checked:
                     checked.append(None)
@@ -263,13 +260,12 @@ def run_backward(root, seed, retain_graph=False, on_node=None):
             if grad_fn is not None:
                 previous = grads.get(grad_fn)
                 grads[grad_fn] = gx if previous is None else previous + gx
-        if check_anomaly:
+        if watched:
             anomaly.check_backward(fn, checked)
         if on_node is not None:
             on_node(fn, grad_output, checked)
         if not retain_graph:
-            fn.saved = None
-            fn.inputs = None
+            fn.release()
 
 
 def _accumulate(tensor, grad_array):
@@ -312,4 +308,4 @@ def device_array(backend, array, where):
 from minidl.tensor import Tensor  # noqa: E402  (tensor.py imports this module first; see minidl/__init__.py)
 
 _make_tensor = Tensor._make
-_anomaly_enabled = anomaly._enabled
+_op_watchers = anomaly._enabled

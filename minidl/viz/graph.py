@@ -13,8 +13,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 
-from minidl.autograd import run_backward
-from minidl.viz.trace import _norm, parameter_names
+from minidl.viz.trace import array_norm, backward_watching, parameter_names
 
 
 @dataclass
@@ -52,7 +51,7 @@ def build_graph(tensor, model=None, with_gradients=False):
         for x in fn.inputs:
             if x.grad_fn is None and id(x) not in keys:
                 name = names.get(id(x), x.name or ("leaf" if x.requires_grad else "input"))
-                grad = f"\n|grad| = {_norm(x.grad.data):.4g}" if x.grad is not None else ""
+                grad = f"\n|grad| = {array_norm(x.grad.data):.4g}" if x.grad is not None else ""
                 kind = "leaf" if x.requires_grad else "input"
                 graph.nodes.append((key(x, kind), f"{name}\n{tuple(x.shape)} {x.dtype}{grad}", kind))
             source = key(x.grad_fn, "op") if x.grad_fn is not None else key(x, "leaf" if x.requires_grad else "input")
@@ -85,10 +84,9 @@ def _edge_gradient_norms(tensor):
 
     def record(fn, grad_output, grad_inputs):
         for x, g in zip(fn.inputs, grad_inputs):
-            norms[(id(x), id(fn))] = _norm(g)
+            norms[(id(x), id(fn))] = array_norm(g)
 
-    seed = tensor.backend.xp.ones(tensor.shape, dtype=tensor.dtype)
-    run_backward(tensor, seed, retain_graph=True, on_node=record)
+    backward_watching(tensor, record, retain_graph=True)
     return norms
 
 

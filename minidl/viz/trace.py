@@ -36,7 +36,8 @@ def formula_of(fn):
     return text.split("Saves")[0].strip().rstrip(".")
 
 
-def _norm(array):
+def array_norm(array):
+    """‖array‖₂ as a Python float (None for None): a host sync, so only for inspection."""
     if array is None:
         return None
     return float(np.sqrt(float((array * array).sum())))
@@ -61,14 +62,20 @@ def trace(loss, model=None, retain_graph=False, show=True):
         records.append(TraceRecord(
             step=len(records), op=fn.name, formula=formula_of(fn),
             input_shapes=[tuple(x.shape) for x in fn.inputs], output_shape=tuple(grad_output.shape),
-            grad_output_norm=_norm(grad_output), grad_input_norms=[_norm(g) for g in grad_inputs],
+            grad_output_norm=array_norm(grad_output), grad_input_norms=[array_norm(g) for g in grad_inputs],
             input_names=[names.get(id(x), x.name or "") for x in fn.inputs]))
 
-    seed = loss.backend.xp.ones(loss.shape, dtype=loss.dtype)
-    run_backward(loss, seed, retain_graph=retain_graph, on_node=record)
+    backward_watching(loss, record, retain_graph)
     if show:
         print(format_trace(records))
     return records
+
+
+def backward_watching(tensor, on_node, retain_graph=False):
+    """Back-propagate d(Σ tensor) as `backward()` does (filling `.grad`), calling
+    `on_node(fn, grad_output, grad_inputs)` after each node: the one hook both trace and draw_graph use."""
+    seed = tensor.backend.xp.ones(tensor.shape, dtype=tensor.dtype)
+    run_backward(tensor, seed, retain_graph=retain_graph, on_node=on_node)
 
 
 def format_trace(records):
