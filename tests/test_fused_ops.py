@@ -68,6 +68,47 @@ def test_wide_convolution_passes_gradcheck(device, shape, kernel, padding, chunk
     assert mdl.gradcheck(lambda *t: F.conv2d(*t, padding=padding), (x, w, b))
 
 
+@pytest.mark.parametrize("block_rows", [1, 2, 3, 4])
+@pytest.mark.parametrize("shape,weight,padding", [((2, 2, 9, 8), (3, 2, 4, 3), 0),   # Ho = 6: a partial block for 4
+                                                  ((3, 1, 7, 6), (2, 1, 5, 2), 1),   # Ho = 5
+                                                  ((2, 3, 6, 5), (4, 3, 2, 2), (2, 0))])
+def test_row_blocked_convolution_passes_gradcheck(device, block_rows, shape, weight, padding, monkeypatch):
+    """Each column of the product computes `block_rows` output rows (Conv2d.block_rows); every u, kernel
+    height and partial last block must give the plain convolution's gradients."""
+    monkeypatch.setattr(Conv2d, "BLOCK_ROWS", block_rows)
+    monkeypatch.setattr(Conv2d, "CHUNK_BYTES", 256)  # several chunks
+    rng = np.random.default_rng(5)
+    x, w, b = (leaf(rng.standard_normal(s), device) for s in (shape, weight, weight[:1]))
+    assert mdl.gradcheck(lambda *t: F.conv2d(*t, padding=padding), (x, w, b))
+    assert mdl.gradcheck(lambda *t: F.conv2d(*t, padding=padding), (x, w))
+
+
+@pytest.mark.parametrize("block_rows", [1, 2, 4])
+def test_row_blocked_convolution_matches_torch_in_float32(torch, block_rows, monkeypatch):
+    monkeypatch.setattr(Conv2d, "BLOCK_ROWS", block_rows)
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((5, 3, 13, 10)).astype(np.float32)
+    w = (rng.standard_normal((7, 3, 5, 3)) * 0.2).astype(np.float32)
+    b = rng.standard_normal(7).astype(np.float32)
+    m = [mdl.tensor(a, requires_grad=True) for a in (x, w, b)]
+    t = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    ym, yt = F.conv2d(*m, padding=1), torch.nn.functional.conv2d(*t, padding=1)
+    np.testing.assert_allclose(ym.numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
+    g = rng.standard_normal(ym.shape).astype(np.float32)
+    ym.backward(mdl.tensor(g))
+    yt.backward(torch.tensor(g))
+    for a, c in zip(m, t):
+        np.testing.assert_allclose(a.grad.numpy(), c.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_block_rows_choice():
+    conv = Conv2d((1, 1), (0, 0))
+    assert conv.block_rows(6, 5, 24) == 4 and conv.block_rows(16, 5, 8) == 4   # LeNet's two layers
+    assert conv.block_rows(32, 5, 8) == 2 and conv.block_rows(64, 5, 8) == 1   # taller products gain nothing
+    assert conv.block_rows(8, 3, 8) == 2 and conv.block_rows(8, 1, 8) == 1     # kb/kh: 2/3 and 1
+    assert conv.block_rows(8, 5, 1) == 1                                        # a single output row
+
+
 @pytest.mark.parametrize("stride,padding", [(1, 0), (1, 2), (2, 1)])
 def test_convolution_matches_torch(torch, stride, padding):
     rng = np.random.default_rng(4)

@@ -44,21 +44,34 @@ class Conv2d(Function):
         dL/dW = dY @ colsᵀ,   dL/db = Σ dY over N, Ho, Wo,   dL/dx = col2im(Wᵀ @ dY)
     Saves the columns and the weight.
 
-    Layout (stride 1, the common case): "wide rows". With the image flattened to H*W, the window
-    offset (i, j) of output position (r, s) reads element (r*W + s) + (i*W + j): one shift for every
-    position. So im2col, for each offset, copies one contiguous run of L = (Ho-1)*W + Wo elements per
-    image and channel (positions p = r*W + s, s running over the full width W), and col2im adds one such
-    run back per offset. The W - Wo extra columns per row are junk in forward (dropped when the output
-    is extracted) and exact zeros in backward (dY is zero there, so they add nothing). Compared with
-    (C, kh, kw, N, Ho, Wo) columns, whose innermost runs are Wo elements long, this does 1.2-1.5x the
-    matrix-product work but makes im2col ~3x and col2im ~4x faster (NumPy pays per inner loop).
+    Stride 1 (the common case) takes a faster route built on three ideas:
+
+    Wide rows. With the image flattened to H*W, the window offset (i, j) of output position (r, s)
+    reads element (r*W + s) + (i*W + j): one shift for every position. So im2col, for each offset,
+    copies one contiguous run of L = (Ho-1)*W + Wo elements per image and channel (positions
+    p = r*W + s, s running over the full width W), and col2im adds one such run back per offset. The
+    W - Wo extra columns per row are junk in forward (dropped when the output is extracted) and exact
+    zeros in backward (dY is zero there). NumPy pays per inner loop: runs of L instead of Wo make
+    im2col ~3x and col2im ~4x faster than (C, kh, kw, N, Ho, Wo) columns.
+
+    Row blocks. With few output channels (LeNet's 6 and 16) the product W @ cols is a few rows tall
+    and OpenBLAS runs it at a fraction of its speed, while im2col writes C*kh*kw rows per position.
+    So each column computes u output rows (u = 2 or 4, see `block_rows`): input row u*r + d becomes
+    row r of channel (c, d), and the weight becomes wb (O*u, C*u, kb, kw), kb = ceil((kh + u - 1) / u),
+        wb[o*u + e, c*u + d, i, j] = w[o, c, u*i + d - e, j]   (zero where u*i + d - e is not in [0, kh)),
+    so that output row block r of channel (o, e) is output row u*r + e of channel o. The product is u
+    times taller with u times fewer columns, and im2col writes kb/kh as much (2/5 for 5x5, u = 4).
+
+    Bias row. The columns get a row of ones and the weight the bias as a last column: the product
+    adds the bias (the output is extracted by a plain copy), and backward's dL/dW product gives dL/db.
+
     The columns are built a few images at a time (CHUNK_BYTES: they stay in cache) and not saved:
-    backward builds them again, chunk by chunk, for dL/dW (saves the padded input and the weight).
-    Columns of a whole batch are tens of MB: writing them out and reading them back from memory cost
-    more than building them twice in cache. Other strides use (C, kh, kw, N, Ho, Wo) columns, saved.
+    backward builds them again, chunk by chunk, for dL/dW (it saves the row-blocked input and the
+    weight). Other strides use (C, kh, kw, N, Ho, Wo) columns, saved.
     """
 
     CHUNK_BYTES = 2 << 20  # the stride-1 path builds this many bytes of columns at a time
+    BLOCK_ROWS = None      # output rows per column on the stride-1 path; None: chosen by `block_rows`
 
     def __init__(self, stride, padding):
         self.stride, self.padding = stride, padding
@@ -88,58 +101,83 @@ class Conv2d(Function):
         self.shapes = (x.shape, xpad.shape, (ho, wo))
         return y
 
+    def block_rows(self, out_channels, kh, ho):
+        """u, the output rows each column computes: the larger of 4 and 2 that keeps the product at
+        most 64 rows tall (taller ones gain nothing) and costs at most 1.6x the multiply-adds
+        (u*kb <= 1.6*kh: u = 4 for 5x5 kernels, 2 for 3x3), else 1. BLOCK_ROWS overrides."""
+        if self.BLOCK_ROWS is not None:
+            return max(1, min(self.BLOCK_ROWS, ho))
+        for u in (4, 2):
+            if u <= ho and u * out_channels <= 64 and u * _ceil_div(kh + u - 1, u) <= 1.6 * kh:
+                return u
+        return 1
+
     def _chunks(self, n, k, length, itemsize):
         step = max(1, self.CHUNK_BYTES // (k * length * itemsize))
         return [(start, min(step, n - start)) for start in range(0, n, step)]
 
-    def _columns(self, xpad, start, m, kernel):
-        """im2col of images [start, start + m): cols[c, i, j, n, p] = xflat[n, c, p + i*W + j], as
-        (C*kh*kw, m*L): one strided view of the input, one copy (split across threads)."""
+    def _columns(self, xb, start, m, kernel, ones):
+        """im2col of images [start, start + m) of xb (N, C, H, W) in the wide layout:
+        cols[(c, i, j), n*L + p] = xflat[n, c, p + i*W + j], as (C*kh*kw (+1), m*L): one strided view of
+        the input, one copy (split across threads), and a last row of ones when `ones`."""
         xp, backend = self.xp, self.backend
-        c, hp, wp = xpad.shape[1:]
+        c, hp, wp = xb.shape[1:]
         kh, kw = kernel
+        k = c * kh * kw
         length = (hp - kh) * wp + wp - kw + 1
-        it = xpad.itemsize
-        windows = backend.strided_view(xpad[start:start + m], (c, kh, kw, m, length),
+        it = xb.itemsize
+        windows = backend.strided_view(xb[start:start + m], (c, kh, kw, m, length),
                                        (hp * wp * it, wp * it, it, c * hp * wp * it, it))
-        cols = xp.empty((c, kh, kw, m, length), dtype=xpad.dtype)
-        backend.parallel(lambda a, e: xp.copyto(cols[:, :, :, a:e], windows[:, :, :, a:e]), m, cols.size)
-        return cols.reshape(c * kh * kw, m * length)
+        cols = xp.empty((k + 1 if ones else k, m * length), dtype=xb.dtype)
+        body = cols[:k].reshape(c, kh, kw, m, length)
+        backend.parallel(lambda a, e: xp.copyto(body[:, :, :, a:e], windows[:, :, :, a:e]), m, body.size)
+        if ones:
+            cols[k] = 1
+        return cols
 
     def _forward_wide(self, x, w, b):
         xp, backend = self.xp, self.backend
-        n, c = x.shape[:2]
-        o, _, kh, kw = w.shape
         xpad = xp.ascontiguousarray(pad_spatial(xp, x, self.padding))
-        hp, wp = xpad.shape[2:]
+        n, c, hp, wp = xpad.shape
+        o, _, kh, kw = w.shape
         ho, wo = hp - kh + 1, wp - kw + 1
-        length = (ho - 1) * wp + wo  # positions p = r*W + s, up to the last real output
-        k = c * kh * kw
-        it = xpad.itemsize
-        w2 = w.reshape(o, k)
+        u = self.block_rows(o, kh, ho)
+        kb, hq = _ceil_div(kh + u - 1, u), _ceil_div(ho, u)  # kernel rows and output rows, in blocks
+        xb = rows_to_channels(xp, xpad, u, hq + kb - 1)      # (N, C*u, Hb, Wp)
+        k = c * u * kb * kw
+        length = (hq - 1) * wp + wo                          # positions p = r*Wp + s, up to the last output
+        w2 = xp.empty((o * u, k + (b is not None)), dtype=w.dtype)  # [wb | bias]
+        w2[:, :k] = block_weight(xp, w, u, kb).reshape(o * u, k)
+        if b is not None:
+            w2[:, k] = xp.repeat(b, u)
         y = xp.empty((n, o, ho, wo), dtype=x.dtype)
-        bias = None if b is None else b.reshape(1, o, 1, 1)
-        chunks = self._chunks(n, k, length, it)
+        chunks = self._chunks(n, w2.shape[1], length, xb.itemsize)
 
         def run(first, last):  # chunks [first, last): im2col, product, output (one thread's share)
             for start, m in chunks[first:last]:
-                cols = self._columns(xpad, start, m, (kh, kw))
-                if k <= 32:  # few rows: OpenBLAS does better with one small product per image: (m, O, L)
-                    yw = xp.matmul(w2, cols.reshape(k, m, length).transpose(1, 0, 2))
-                    real = backend.strided_view(yw, (m, o, ho, wo), (o * length * it, length * it, wp * it, it))
-                else:        # one product, giving (O, m, L)
-                    yw = w2 @ cols
-                    real = backend.strided_view(yw, (o, m, ho, wo), (m * length * it, length * it, wp * it, it))
-                    real = real.transpose(1, 0, 2, 3)
-                if bias is None:
-                    xp.copyto(y[start:start + m], real)
-                else:
-                    xp.add(real, bias, out=y[start:start + m])
+                yw = w2 @ self._columns(xb, start, m, (kb, kw), ones=b is not None)  # (O*u, m*L)
+                self._unblock_output(yw, y[start:start + m], u, length, wp)
 
         backend.parallel_blocks(run, len(chunks), n * k * length)
-        self.saved = (xpad, w)
-        self.shapes = (x.shape, xpad.shape, (ho, wo))
+        self.saved = (xb, w2)
+        self.shapes = (x.shape, w.shape, (ho, wo))
+        self.blocks = (u, kb, hq, wp)
         return y
+
+    def _unblock_output(self, yw, out, u, length, wp):
+        """out (m, O, Ho, Wo)[n, o, u*r + e, s] = yw (O*u, m*L)[o*u + e, n*L + r*Wp + s]: a copy."""
+        xp, backend = self.xp, self.backend
+        m, o, ho, wo = out.shape
+        it = yw.itemsize
+        src = backend.strided_view(yw, (m, o, _ceil_div(ho, u), u, wo),
+                                   (length * it, u * m * length * it, wp * it, m * length * it, it))
+        full = ho // u
+        if full:
+            dst = backend.strided_view(out, (m, o, full, u, wo), (o * ho * wo * it, ho * wo * it, u * wo * it,
+                                                                  wo * it, it), writeable=True)
+            xp.copyto(dst, src[:, :, :full])
+        if ho > full * u:
+            xp.copyto(out[:, :, full * u:], src[:, :, full, :ho - full * u])
 
     def backward(self, gy):
         if self.stride == (1, 1):
@@ -169,38 +207,40 @@ class Conv2d(Function):
         return (gx, gw) if len(self.needs_grad) == 2 else (gx, gw, gb)
 
     def _backward_wide(self, gy):
-        """dL/dW from columns rebuilt chunk by chunk; dL/dx by col2im on whole image planes: dY is
-        widened to every position of the padded plane (p < H*W, zero where no output is), so that the
-        columns Wᵀ @ dY of one offset (i, j) and one channel are a single contiguous run over all images
-        of the chunk, added at shift i*W + j into a channel-major (C, N*H*W) gradient (~50x fewer NumPy
-        inner loops than adding rows of L; the price is ~1.5x the work in the product Wᵀ @ dY). Each
-        chunk's adds stop where its last image's (zero) columns would spill into the next chunk, so chunks
-        run on separate threads without touching each other's images."""
+        """dL/dW (and dL/db, through the row of ones) from columns rebuilt chunk by chunk; dL/dx by
+        col2im on whole planes of the row-blocked input: dY is widened to every position of the plane
+        (zero where no output is), so that the columns wbᵀ @ dY of one offset (i, j) and one channel are
+        a single contiguous run over all images of the chunk, added at shift i*Wp + j into a
+        channel-major (C*u, N*Hb*Wp) gradient (~50x fewer NumPy inner loops than adding rows of L; the
+        price is the product over the whole plane). Each chunk's adds stop where its last image's (zero)
+        columns would spill into the next chunk, so chunks run on separate threads without touching
+        each other's images."""
         xp, backend = self.xp, self.backend
-        xpad, w = self.saved
-        (n, c, h, wd), (_, _, hp, wp), (ho, wo) = self.shapes
-        o, _, kh, kw = w.shape
-        k = c * kh * kw
-        plane = hp * wp
-        length = (ho - 1) * wp + wo
-        it = gy.itemsize
+        xb, w2 = self.saved
+        x_shape, w_shape, (ho, wo) = self.shapes
+        u, kb, hq, wp = self.blocks
+        n, cb, hb = xb.shape[:3]
+        ow, kw = w2.shape[0], w_shape[3]     # O*u rows of the product
+        k = cb * kb * kw
+        plane = hb * wp
+        length = (hq - 1) * wp + wo
         needs = self.needs_grad
-        w2 = w.reshape(o, k)
-        gxc = xp.zeros((c, n * plane), dtype=gy.dtype) if needs[0] else None  # channel-major dL/dx
-        chunks = self._chunks(n, k, plane if needs[0] else length, it)
+        bias = w2.shape[1] > k               # the product carries the bias: columns get the row of ones
+        gy = xp.ascontiguousarray(gy)
+        gxc = xp.zeros((cb, n * plane), dtype=gy.dtype) if needs[0] else None  # channel-major dL/dxb
+        chunks = self._chunks(n, w2.shape[1], plane if needs[0] else length, gy.itemsize)
         partial_gw = {}
 
         def run(first, last):  # chunks [first, last): one thread's share
-            gwt = xp.zeros((k, o), dtype=gy.dtype) if needs[1] else None  # its part of dL/dWᵀ
+            gwt = xp.zeros((w2.shape[1], ow), dtype=gy.dtype) if needs[1] else None  # its part of [dWb | db]ᵀ
             for start, m in chunks[first:last]:
-                gyt = gy[start:start + m].transpose(1, 0, 2, 3)
-                if needs[1]:  # dL/dWᵀ += cols @ dYᵀ (the faster operand order in OpenBLAS), dY as (O, m*L)
-                    g = self._widen(gyt, (o, m, length), (ho, wo), wp)
-                    gwt += self._columns(xpad, start, m, (kh, kw)) @ g.reshape(o, m * length).T
+                if needs[1]:  # [dWb | db]ᵀ += cols @ dYᵀ (the faster operand order in OpenBLAS)
+                    g = self._widen(gy[start:start + m], u, length, wp)
+                    gwt += self._columns(xb, start, m, (kb, kw), ones=bias) @ g.T
                 if needs[0]:
-                    g = self._widen(gyt, (o, m, plane), (ho, wo), wp)
-                    gcols = (w2.T @ g.reshape(o, m * plane)).reshape(c, kh, kw, m * plane)
-                    for i in range(kh):  # one contiguous add per offset (and channel)
+                    g = self._widen(gy[start:start + m], u, plane, wp)
+                    gcols = (w2[:, :k].T @ g).reshape(cb, kb, kw, m * plane)
+                    for i in range(kb):  # one contiguous add per offset (and channel)
                         for j in range(kw):
                             shift = i * wp + j
                             # the last `shift` columns would land on the next chunk's images: they are
@@ -210,31 +250,106 @@ class Conv2d(Function):
             partial_gw[first] = gwt
 
         backend.parallel_blocks(run, len(chunks), n * k * plane)
-        gwt = None
-        for part in partial_gw.values():
-            gwt = part if gwt is None else gwt + part
         gx = gw = gb = None
         if needs[0]:
-            gpad = gxc[:, :n * plane].reshape(c, n, hp, wp)
-            ph, pw = self.padding
-            gx = xp.ascontiguousarray(gpad[:, :, ph:ph + h, pw:pw + wd].transpose(1, 0, 2, 3))
+            gx = channels_to_rows(xp, gxc[:, :n * plane].reshape(cb, n, hb, wp), u, x_shape, self.padding)
         if needs[1]:
-            gw = gwt.T.reshape(w.shape)
-        if len(needs) > 2 and needs[2]:
+            gwt = sum(partial_gw.values())
+            gw = unblock_weight_grad(xp, gwt[:k].T, w_shape, u, kb)
+            if bias and needs[2]:
+                gb = gwt[k].reshape(-1, u).sum(axis=1)
+        if bias and needs[2] and gb is None:
             gb = gy.sum(axis=(0, 2, 3))
         return (gx, gw) if len(needs) == 2 else (gx, gw, gb)
 
-    def _widen(self, gyt, shape, out_hw, wp):
-        """dY (O, m, Ho, Wo) into a zeroed (O, m, P) array at positions r*W + s: the wide layout."""
+    def _widen(self, gy, u, positions, wp):
+        """dY (m, O, Ho, Wo) into a zeroed (O*u, m*P) array in the product's layout: row o*u + e, column
+        n*P + r*Wp + s holds dY[n, o, u*r + e, s] (zero at junk columns and rows past Ho)."""
         xp, backend = self.xp, self.backend
-        o, m, positions = shape
-        ho, wo = out_hw
-        it = gyt.itemsize
-        g = xp.zeros(shape, dtype=gyt.dtype)
-        real = backend.strided_view(g, (o, m, ho, wo), (m * positions * it, positions * it, wp * it, it),
-                                    writeable=True)
-        backend.parallel(lambda a, e: xp.copyto(real[:, a:e], gyt[:, a:e]), m, g.size)
-        return g
+        m, o, ho, wo = gy.shape
+        it = gy.itemsize
+        g = xp.zeros((o, u, m, positions), dtype=gy.dtype)
+        dst = backend.strided_view(g, (m, o, _ceil_div(ho, u), u, wo),
+                                   (positions * it, u * m * positions * it, wp * it, m * positions * it, it),
+                                   writeable=True)
+        full = ho // u
+        if full:
+            src = gy[:, :, :full * u].reshape(m, o, full, u, wo)
+            backend.parallel(lambda a, e: xp.copyto(dst[a:e, :, :full], src[a:e]), m, g.size)
+        if ho > full * u:
+            xp.copyto(dst[:, :, full, :ho - full * u], gy[:, :, full * u:])
+        return g.reshape(o * u, m * positions)
+
+
+def _ceil_div(a, b):
+    return -(-a // b)
+
+
+def _row_pairs(u, kh):
+    """The (e, d, first block row, first kernel row, count) of the row-blocked weight: for output
+    offset e and input offset d, kernel rows i = u*r + d - e for block rows r = first.. (count of them)."""
+    for e in range(u):
+        for d in range(u):
+            first = max(0, _ceil_div(e - d, u))
+            row = u * first + d - e
+            if row < kh:
+                yield e, d, first, row, len(range(row, kh, u))
+
+
+def block_weight(xp, w, u, kb):
+    """w (O, C, kh, kw) -> wb (O*u, C*u, kb, kw), wb[o*u + e, c*u + d, r, j] = w[o, c, u*r + d - e, j]
+    (zero where that kernel row does not exist): the weight of the row-blocked convolution (Conv2d)."""
+    if u == 1:
+        return w
+    o, c, kh, kw = w.shape
+    wb = xp.zeros((o, u, c, u, kb, kw), dtype=w.dtype)
+    for e, d, first, row, count in _row_pairs(u, kh):
+        wb[:, e, :, d, first:first + count] = w[:, :, row::u]
+    return wb.reshape(o * u, c * u, kb, kw)
+
+
+def unblock_weight_grad(xp, gwb, w_shape, u, kb):
+    """The transpose of `block_weight`: dL/dw (O, C, kh, kw) from dL/dwb (O*u, C*u*kb*kw), every
+    block entry added to the kernel row it came from."""
+    if u == 1:
+        return gwb.reshape(w_shape)
+    o, c, kh, kw = w_shape
+    g6 = gwb.reshape(o, u, c, u, kb, kw)
+    gw = xp.zeros(w_shape, dtype=gwb.dtype)
+    for e, d, first, row, count in _row_pairs(u, kh):
+        gw[:, :, row::u] += g6[:, e, :, d, first:first + count]
+    return gw
+
+
+def rows_to_channels(xp, xpad, u, hb):
+    """xpad (N, C, Hp, Wp) -> xb (N, C*u, Hb, Wp), xb[n, c*u + d, r] = xpad[n, c, u*r + d] (zero rows
+    past Hp): the input of the row-blocked convolution (Conv2d). u == 1: xpad itself."""
+    if u == 1:
+        return xpad
+    n, c, hp, wp = xpad.shape
+    xb = xp.empty((n, c, u, hb, wp), dtype=xpad.dtype)
+    for d in range(u):
+        rows = len(range(d, hp, u))
+        xb[:, :, d, :rows] = xpad[:, :, d::u]
+        xb[:, :, d, rows:] = 0
+    return xb.reshape(n, c * u, hb, wp)
+
+
+def channels_to_rows(xp, gxb, u, x_shape, padding):
+    """The transpose of `rows_to_channels` and of the padding, for gradients: gxb channel-major
+    (C*u, N, Hb, Wp) -> dL/dx (N, C, H, W), row u*r + d - ph of channel c from row r of channel (c, d)."""
+    n, c, h, wd = x_shape
+    ph, pw = padding
+    hb, wp = gxb.shape[2:]
+    g5 = gxb.reshape(c, u, n, hb, wp)
+    gx = xp.empty(x_shape, dtype=gxb.dtype)
+    for d in range(u):
+        first = max(0, _ceil_div(ph - d, u))  # first block row whose padded row u*r + d is >= ph
+        start = u * first + d - ph
+        count = len(range(start, h, u))
+        if count:
+            xp.copyto(gx[:, :, start::u], g5[:, d, :, first:first + count, pw:pw + wd].transpose(1, 0, 2, 3))
+    return gx
 
 
 def conv2d(x, w, b=None, stride=1, padding=0):
