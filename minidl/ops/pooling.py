@@ -48,19 +48,9 @@ class MaxPool2d(Function):
         row = xp.zeros(y.shape, dtype="uint8") if keep else None  # which row holds the maximum
 
         def pool(a, b):
-            xa, ma, ya = x5[a:b], m[a:b], y[a:b]
-            xp.copyto(ma, xa[..., 0])
-            for j in range(1, kw):
-                v = xa[..., j]
-                if keep:
-                    _update_argmax(xp, col[a:b], v > ma, j)
-                xp.maximum(ma, v, out=ma)
-            xp.copyto(ya, ma[:, :, 0])
-            for i in range(1, kh):
-                v = ma[:, :, i]
-                if keep:
-                    _update_argmax(xp, row[a:b], v > ya, i)
-                xp.maximum(ya, v, out=ya)
+            xa, ma = x5[a:b], m[a:b]
+            _running_max(xp, [xa[..., j] for j in range(kw)], ma, col[a:b] if keep else None)
+            _running_max(xp, [ma[:, :, i] for i in range(kh)], y[a:b], row[a:b] if keep else None)
 
         self.backend.parallel(pool, n * c, x.size)
         if keep:
@@ -146,14 +136,25 @@ class MaxPool2dReLU(MaxPool2d):
         return super().backward(g)
 
 
+def _running_max(xp, views, out, index):
+    """out = the elementwise maximum of `views`; index (uint8, or None) = the position in `views` of the
+    first maximum (strictly greater ones replace it). The first two views take one pass each, not two."""
+    if len(views) == 1:
+        xp.copyto(out, views[0])
+        return
+    if index is not None:
+        xp.greater(views[1], views[0], out=index.view("bool"))  # 1 where the second wins: the argmax of two
+    xp.maximum(views[0], views[1], out=out)
+    for k in range(2, len(views)):
+        if index is not None:
+            _update_argmax(xp, index, views[k] > out, k)
+        xp.maximum(out, views[k], out=out)
+
+
 def _update_argmax(xp, index, greater, k):
     """index <- k where `greater` (strictly: the first maximum keeps its place), in place. Offsets only
     grow, so this is max(index, k * greater) (a masked copyto is ~20x slower)."""
-    step = greater.view("uint8")
-    if k == 1:  # index is still all zeros
-        xp.copyto(index, step)
-    else:
-        xp.maximum(index, step * k, out=index)
+    xp.maximum(index, greater.view("uint8") * k, out=index)
 
 
 class AvgPool2d(Function):
