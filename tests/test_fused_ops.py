@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import minidl as mdl
+from minidl import nn
 from minidl.backend import numpy_backend
 from minidl.nn import functional as F
 from minidl.ops.conv import Conv2d
@@ -278,3 +279,43 @@ def test_fused_relu_pool_backward_twice_with_retain_graph():
     first = z.grad.numpy().copy()
     y.backward()
     np.testing.assert_allclose(z.grad.numpy(), 2 * first)
+
+
+# -- Sequential: ReLU -> MaxPool2d run as one op --------------------------------------------------------------------
+def _conv_relu_pool(seed=10):
+    mdl.manual_seed(seed)
+    return nn.Sequential(nn.Conv2d(2, 3, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(3 * 4 * 4, 2))
+
+
+def test_sequential_fuses_relu_and_max_pool_with_the_same_values_and_gradients(torch):
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((5, 2, 10, 10)).astype(np.float32)
+    net = _conv_relu_pool()
+    tnet = torch.nn.Sequential(torch.nn.Conv2d(2, 3, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
+                               torch.nn.Linear(48, 2))
+    tnet.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in net.state_dict().items()})
+    xm, xt = mdl.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ym, yt = net(xm), tnet(xt)
+    assert isinstance(ym.grad_fn.inputs[0].grad_fn.inputs[0].grad_fn, MaxPool2dReLU)  # Linear <- Flatten <- fused
+    np.testing.assert_allclose(ym.numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
+    (ym ** 2).sum().backward()
+    (yt ** 2).sum().backward()
+    np.testing.assert_allclose(xm.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-5)
+    for (name, p), tp in zip(net.named_parameters(), tnet.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+    with mdl.no_grad():
+        np.testing.assert_allclose(net(mdl.tensor(x)).numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_a_hook_on_the_relu_keeps_the_layers_apart():
+    rng = np.random.default_rng(12)
+    x = mdl.tensor(rng.standard_normal((3, 2, 10, 10)), requires_grad=True)
+    net = _conv_relu_pool().astype("float64")
+    assert mdl.gradcheck(lambda t: net(t), (x,))  # fused
+    fused = net(x)
+    seen = []
+    net[1].register_forward_hook(lambda module, args, out: seen.append(out))
+    apart = net(x)
+    assert len(seen) == 1 and seen[0].shape == (3, 3, 8, 8) and seen[0].numpy().min() == 0.0
+    np.testing.assert_array_equal(fused.numpy(), apart.numpy())
+    assert mdl.gradcheck(lambda t: net(t), (x,))

@@ -32,4 +32,4 @@ from minidl.ops.dropout import dropout  # noqa: E402,F401
 from minidl.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,  # noqa: E402,F401
                              huber_loss, l1_loss, mse_loss, nll_loss, one_hot)
 from minidl.ops.normalization import batch_norm  # noqa: E402,F401
-from minidl.ops.pooling import avg_pool2d, max_pool2d  # noqa: E402,F401
+from minidl.ops.pooling import avg_pool2d, max_pool2d, relu_max_pool2d  # noqa: E402,F401

@@ -223,6 +223,14 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     return MaxPool2d(kernel_size, stride, padding, keep_index)(x)
 
 
+def relu_max_pool2d(z, kernel_size, stride=None, padding=0):
+    """max_pool2d(relu(z)) as one node (MaxPool2dReLU): the pool runs on z and the ReLU on the pooled
+    output, a kh*kw-th of the size; the full-size relu(z) is never made. Same values and gradients as
+    the two ops (nn.Sequential runs its ReLU -> MaxPool2d pairs through this)."""
+    kernel_size, stride, padding = _pool_arguments("max_pool2d", z, kernel_size, stride, padding)
+    return MaxPool2dReLU(kernel_size, stride, padding, z.requires_grad and is_grad_enabled())(z)
+
+
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
     """Average pooling of x (N, C, H, W); stride defaults to kernel_size; zero padding, counted in the
     average (PyTorch's count_include_pad=True). Returns (N, C, Ho, Wo)."""
