@@ -63,20 +63,15 @@ TARGETS = [  # (key, kind, model, batch, goal)
 CHAIN = 20_000
 
 
-def chain_minidl():
-    x = mdl.tensor(1.0, requires_grad=True)
-    y = x
-    for _ in range(CHAIN):
+CHAIN_SOURCE = """
+def scalar_chain(lib, n):
+    \"\"\"n scalar additions y = y + 1.0 and a backward, in lib (minidl or torch): the cost per op.\"\"\"
+    y = lib.tensor(1.0, requires_grad=True)
+    for _ in range(n):
         y = y + 1.0
     y.backward()
-
-
-def chain_torch():
-    x = torch.tensor(1.0, requires_grad=True)
-    y = x
-    for _ in range(CHAIN):
-        y = y + 1.0
-    y.backward()
+"""
+exec(CHAIN_SOURCE)  # defines scalar_chain here; chain_in_fresh_process runs the same source in new processes
 
 
 def load():
@@ -100,16 +95,12 @@ if {framework!r} == "torch":
     import torch as lib
 else:
     import minidl as lib
-def chain():
-    y = lib.tensor(1.0, requires_grad=True)
-    for _ in range({n}):
-        y = y + 1.0
-    y.backward()
+{source}
 times = []
 for block in range({rounds} + 1):  # the first block warms up
     start, steps = time.perf_counter(), 0
     while time.perf_counter() - start < 0.3:
-        chain()
+        scalar_chain(lib, {n})
         steps += 1
     times.append((time.perf_counter() - start) / steps)
 print(statistics.median(times[1:]) / {n} * 1e6)
@@ -120,13 +111,14 @@ def chain_in_fresh_process(framework, rounds):
     """µs per op of the scalar chain in a new Python process that imports only `framework`."""
     import subprocess
     script = CHAIN_SCRIPT.format(root=str(Path(__file__).resolve().parents[1]), framework=framework, n=CHAIN,
-                                 rounds=rounds)
+                                 rounds=rounds, source=CHAIN_SOURCE)
     return float(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                                 check=True).stdout)
 
 
 def measure_chain(rounds):
-    times = alternate({"minidl": chain_minidl, "torch": chain_torch}, rounds, 0.3)
+    times = alternate({"minidl": lambda: scalar_chain(mdl, CHAIN), "torch": lambda: scalar_chain(torch, CHAIN)},
+                      rounds, 0.3)
     ours, theirs = statistics.median(times["minidl"]) / CHAIN, statistics.median(times["torch"]) / CHAIN
     return ours * 1e6, theirs * 1e6
 
