@@ -156,7 +156,7 @@ class Conv2d(Function):
         def run(first, last):  # chunks [first, last): im2col, product, output (one thread's share)
             for start, m in chunks[first:last]:
                 yw = w2 @ self._columns(xb, start, m, (kb, kw), ones=b is not None)  # (O*u, m*L)
-                self._unblock_output(yw, y[start:start + m], u, length, wp)
+                self._copy_blocks(yw, y[start:start + m], u, length, wp, to_dense=True)
 
         backend.parallel_blocks(run, len(chunks), n * k * length)
         self.saved = (xb, w2)
@@ -164,20 +164,25 @@ class Conv2d(Function):
         self.blocks = (u, kb, hq, wp)
         return y
 
-    def _unblock_output(self, yw, out, u, length, wp):
-        """out (m, O, Ho, Wo)[n, o, u*r + e, s] = yw (O*u, m*L)[o*u + e, n*L + r*Wp + s]: a copy."""
+    def _copy_blocks(self, product, dense, u, positions, wp, to_dense):
+        """Copy between the product's layout and dense outputs, in the direction `to_dense` says:
+        product (O*u, m*P)[o*u + e, n*P + r*Wp + s]  <->  dense (m, O, Ho, Wo)[n, o, u*r + e, s]
+        (dense C-contiguous). Whole row blocks in one copy, the last partial block in another."""
         xp, backend = self.xp, self.backend
-        m, o, ho, wo = out.shape
-        it = yw.itemsize
-        src = backend.strided_view(yw, (m, o, _ceil_div(ho, u), u, wo),
-                                   (length * it, u * m * length * it, wp * it, m * length * it, it))
+        m, o, ho, wo = dense.shape
+        it = dense.itemsize
+        blocked = backend.strided_view(product, (m, o, _ceil_div(ho, u), u, wo),
+                                       (positions * it, u * m * positions * it, wp * it, m * positions * it, it),
+                                       writeable=not to_dense)
         full = ho // u
         if full:
-            dst = backend.strided_view(out, (m, o, full, u, wo), (o * ho * wo * it, ho * wo * it, u * wo * it,
-                                                                  wo * it, it), writeable=True)
-            xp.copyto(dst, src[:, :, :full])
+            rows = backend.strided_view(dense, (m, o, full, u, wo),
+                                        (o * ho * wo * it, ho * wo * it, u * wo * it, wo * it, it), writeable=to_dense)
+            dst, src = (rows, blocked[:, :, :full]) if to_dense else (blocked[:, :, :full], rows)
+            backend.parallel(lambda a, e: xp.copyto(dst[a:e], src[a:e]), m, dense.size)
         if ho > full * u:
-            xp.copyto(out[:, :, full * u:], src[:, :, full, :ho - full * u])
+            rest, tail = dense[:, :, full * u:], blocked[:, :, full, :ho - full * u]
+            xp.copyto(*((rest, tail) if to_dense else (tail, rest)))
 
     def backward(self, gy):
         if self.stride == (1, 1):
@@ -263,22 +268,12 @@ class Conv2d(Function):
         return (gx, gw) if len(needs) == 2 else (gx, gw, gb)
 
     def _widen(self, gy, u, positions, wp):
-        """dY (m, O, Ho, Wo) into a zeroed (O*u, m*P) array in the product's layout: row o*u + e, column
-        n*P + r*Wp + s holds dY[n, o, u*r + e, s] (zero at junk columns and rows past Ho)."""
-        xp, backend = self.xp, self.backend
-        m, o, ho, wo = gy.shape
-        it = gy.itemsize
-        g = xp.zeros((o, u, m, positions), dtype=gy.dtype)
-        dst = backend.strided_view(g, (m, o, _ceil_div(ho, u), u, wo),
-                                   (positions * it, u * m * positions * it, wp * it, m * positions * it, it),
-                                   writeable=True)
-        full = ho // u
-        if full:
-            src = gy[:, :, :full * u].reshape(m, o, full, u, wo)
-            backend.parallel(lambda a, e: xp.copyto(dst[a:e, :, :full], src[a:e]), m, g.size)
-        if ho > full * u:
-            xp.copyto(dst[:, :, full, :ho - full * u], gy[:, :, full * u:])
-        return g.reshape(o * u, m * positions)
+        """dY (m, O, Ho, Wo), C-contiguous, into a zeroed (O*u, m*P) array in the product's layout (zero at
+        junk columns and rows past Ho)."""
+        o = gy.shape[1]
+        g = self.xp.zeros((o * u, gy.shape[0] * positions), dtype=gy.dtype)
+        self._copy_blocks(g, gy, u, positions, wp, to_dense=False)
+        return g
 
 
 def _ceil_div(a, b):
