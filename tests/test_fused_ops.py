@@ -289,7 +289,7 @@ def _conv_relu_pool(seed=10):
 
 def test_sequential_fuses_relu_and_max_pool_with_the_same_values_and_gradients(torch):
     rng = np.random.default_rng(11)
-    x = rng.standard_normal((5, 2, 10, 10)).astype(np.float32)
+    x = rng.standard_normal((5, 2, 11, 11)).astype(np.float32)  # 9x9 conv output: the pool does not tile it
     net = _conv_relu_pool()
     tnet = torch.nn.Sequential(torch.nn.Conv2d(2, 3, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
                                torch.nn.Linear(48, 2))
@@ -309,13 +309,13 @@ def test_sequential_fuses_relu_and_max_pool_with_the_same_values_and_gradients(t
 
 def test_a_hook_on_the_relu_keeps_the_layers_apart():
     rng = np.random.default_rng(12)
-    x = mdl.tensor(rng.standard_normal((3, 2, 10, 10)), requires_grad=True)
+    x = mdl.tensor(rng.standard_normal((3, 2, 11, 11)), requires_grad=True)
     net = _conv_relu_pool().astype("float64")
     assert mdl.gradcheck(lambda t: net(t), (x,))  # fused
     fused = net(x)
     seen = []
     net[1].register_forward_hook(lambda module, args, out: seen.append(out))
     apart = net(x)
-    assert len(seen) == 1 and seen[0].shape == (3, 3, 8, 8) and seen[0].numpy().min() == 0.0
+    assert len(seen) == 1 and seen[0].shape == (3, 3, 9, 9) and seen[0].numpy().min() == 0.0
     np.testing.assert_array_equal(fused.numpy(), apart.numpy())
     assert mdl.gradcheck(lambda t: net(t), (x,))

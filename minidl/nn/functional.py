@@ -28,6 +28,7 @@ def _sum_over(parameters, term):
 
 # -- the ops behind the layers and losses (convolution, pooling, normalisation, dropout, losses) ----------
 from minidl.ops.conv import conv2d  # noqa: E402,F401
+from minidl.ops.conv_pool import conv2d_relu_max_pool2d  # noqa: E402,F401
 from minidl.ops.dropout import dropout  # noqa: E402,F401
 from minidl.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,  # noqa: E402,F401
                              huber_loss, l1_loss, mse_loss, nll_loss, one_hot)

@@ -135,7 +135,11 @@ class Conv2d(Function):
             cols[k] = 1
         return cols
 
-    def _forward_wide(self, x, w, b):
+    def _forward_wide(self, x, w, b, consume=None):
+        """The stride-1 forward (see the class docstring). `consume(start, m, product)`, when given,
+        takes each chunk's product (O*u, m*L) (images [start, start + m), in the layout `_copy_blocks`
+        reads, geometry in self.blocks) while it is still in cache, and no full output is made
+        (Conv2dReLUMaxPool2d pools the chunks there)."""
         xp, backend = self.xp, self.backend
         xpad = xp.ascontiguousarray(pad_spatial(xp, x, self.padding))
         n, c, hp, wp = xpad.shape
@@ -150,18 +154,21 @@ class Conv2d(Function):
         w2[:, :k] = block_weight(xp, w, u, kb).reshape(o * u, k)
         if b is not None:
             w2[:, k] = xp.repeat(b, u)
-        y = xp.empty((n, o, ho, wo), dtype=x.dtype)
+        y = xp.empty((n, o, ho, wo), dtype=x.dtype) if consume is None else None
         chunks = self._chunks(n, w2.shape[1], length, xb.itemsize)
+        self.saved = (xb, w2)
+        self.shapes = (x.shape, w.shape, (ho, wo))
+        self.blocks = (u, kb, hq, wp)
 
         def run(first, last):  # chunks [first, last): im2col, product, output (one thread's share)
             for start, m in chunks[first:last]:
                 yw = w2 @ self._columns(xb, start, m, (kb, kw), ones=b is not None)  # (O*u, m*L)
-                self._copy_blocks(yw, y[start:start + m], u, length, wp, to_dense=True)
+                if consume is None:
+                    self._copy_blocks(yw, y[start:start + m], u, length, wp, to_dense=True)
+                else:
+                    consume(start, m, yw)
 
         backend.parallel_blocks(run, len(chunks), n * k * length)
-        self.saved = (xb, w2)
-        self.shapes = (x.shape, w.shape, (ho, wo))
-        self.blocks = (u, kb, hq, wp)
         return y
 
     def _copy_blocks(self, product, dense, u, positions, wp, to_dense):
@@ -211,7 +218,7 @@ class Conv2d(Function):
             gx = gpad[:, :, ph:ph + h, pw:pw + wd] if (ph or pw) else gpad
         return (gx, gw) if len(self.needs_grad) == 2 else (gx, gw, gb)
 
-    def _backward_wide(self, gy):
+    def _backward_wide(self, gy, widen=None):
         """dL/dW (and dL/db, through the row of ones) from columns rebuilt chunk by chunk; dL/dx by
         col2im on whole planes of the row-blocked input: dY is widened to every position of the plane
         (zero where no output is), so that the columns wbᵀ @ dY of one offset (i, j) and one channel are
@@ -219,7 +226,11 @@ class Conv2d(Function):
         channel-major (C*u, N*Hb*Wp) gradient (~50x fewer NumPy inner loops than adding rows of L; the
         price is the product over the whole plane). Each chunk's adds stop where its last image's (zero)
         columns would spill into the next chunk, so chunks run on separate threads without touching
-        each other's images."""
+        each other's images.
+
+        `widen(start, m, positions)`, when given, supplies dY of images [start, start + m) already in
+        the product's layout (O*u, m*positions) (positions: L or the whole plane), and gy is not used
+        (Conv2dReLUMaxPool2d routes the pooled gradient straight into that layout)."""
         xp, backend = self.xp, self.backend
         xb, w2 = self.saved
         x_shape, w_shape, (ho, wo) = self.shapes
@@ -231,19 +242,22 @@ class Conv2d(Function):
         length = (hq - 1) * wp + wo
         needs = self.needs_grad
         bias = w2.shape[1] > k               # the product carries the bias: columns get the row of ones
-        gy = xp.ascontiguousarray(gy)
-        gxc = xp.zeros((cb, n * plane), dtype=gy.dtype) if needs[0] else None  # channel-major dL/dxb
-        chunks = self._chunks(n, w2.shape[1], plane if needs[0] else length, gy.itemsize)
+        if widen is None:
+            gy = xp.ascontiguousarray(gy)
+            widen = lambda start, m, positions: self._widen(gy[start:start + m], u, positions, wp)  # noqa: E731
+        dtype = w2.dtype
+        gxc = xp.zeros((cb, n * plane), dtype=dtype) if needs[0] else None  # channel-major dL/dxb
+        chunks = self._chunks(n, w2.shape[1], plane if needs[0] else length, w2.itemsize)
         partial_gw = {}
 
         def run(first, last):  # chunks [first, last): one thread's share
-            gwt = xp.zeros((w2.shape[1], ow), dtype=gy.dtype) if needs[1] else None  # its part of [dWb | db]ᵀ
+            gwt = xp.zeros((w2.shape[1], ow), dtype=dtype) if needs[1] else None  # its part of [dWb | db]ᵀ
             for start, m in chunks[first:last]:
                 if needs[1]:  # [dWb | db]ᵀ += cols @ dYᵀ (the faster operand order in OpenBLAS)
-                    g = self._widen(gy[start:start + m], u, length, wp)
+                    g = widen(start, m, length)
                     gwt += self._columns(xb, start, m, (kb, kw), ones=bias) @ g.T
                 if needs[0]:
-                    g = self._widen(gy[start:start + m], u, plane, wp)
+                    g = widen(start, m, plane)
                     gcols = (w2[:, :k].T @ g).reshape(cb, kb, kw, m * plane)
                     for i in range(kb):  # one contiguous add per offset (and channel)
                         for j in range(kw):
@@ -263,8 +277,8 @@ class Conv2d(Function):
             gw = unblock_weight_grad(xp, gwt[:k].T, w_shape, u, kb)
             if bias and needs[2]:
                 gb = gwt[k].reshape(-1, u).sum(axis=1)
-        if bias and needs[2] and gb is None:
-            gb = gy.sum(axis=(0, 2, 3))
+        if bias and needs[2] and gb is None:  # dL/db without dL/dW: sum dY (zero at the junk positions)
+            gb = widen(0, n, length).reshape(ow // u, u * n * length).sum(axis=1)
         return (gx, gw) if len(needs) == 2 else (gx, gw, gb)
 
     def _widen(self, gy, u, positions, wp):
@@ -353,6 +367,13 @@ def conv2d(x, w, b=None, stride=1, padding=0):
     b: optional bias (O,). stride, padding: an int or a pair (rows, columns); zero padding.
     Returns (N, O, Ho, Wo) with Ho = (H + 2*ph - kh) // sh + 1 (Wo alike).
     """
+    stride, padding = check_conv2d(x, w, b, stride, padding)
+    fn = Conv2d(stride, padding)
+    return fn(x, w) if b is None else fn(x, w, b)
+
+
+def check_conv2d(x, w, b, stride, padding):
+    """conv2d's arguments checked (a clear error for each mistake); returns stride and padding as pairs."""
     stride = _pair(stride, "stride", minimum=1)
     padding = _pair(padding, "padding")
     if x.ndim != 4:
@@ -374,5 +395,4 @@ def conv2d(x, w, b=None, stride=1, padding=0):
     if h < w.shape[2] or wd < w.shape[3]:
         raise ShapeError(f"conv2d: kernel {w.shape[2]}x{w.shape[3]} is larger than the padded input "
                          f"{h}x{wd} (input shape {x.shape}, padding {padding})")
-    fn = Conv2d(stride, padding)
-    return fn(x, w) if b is None else fn(x, w, b)
+    return stride, padding

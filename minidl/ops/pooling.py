@@ -42,15 +42,12 @@ class MaxPool2d(Function):
         ho, wo = h // kh, w // kw
         x5 = xp.ascontiguousarray(x).reshape(n * c, ho, kh, wo, kw)
         keep = self.keep_index
-        m = xp.empty((n * c, ho, kh, wo), dtype=x.dtype)  # row maxima
         y = xp.empty((n * c, ho, wo), dtype=x.dtype)
-        col = xp.zeros(m.shape, dtype="uint8") if keep else None  # argmax within the row
-        row = xp.zeros(y.shape, dtype="uint8") if keep else None  # which row holds the maximum
+        col = xp.empty((n * c, ho, kh, wo), dtype="uint8") if keep else None  # argmax within the row
+        row = xp.empty(y.shape, dtype="uint8") if keep else None             # which row holds the maximum
 
         def pool(a, b):
-            xa, ma = x5[a:b], m[a:b]
-            _running_max(xp, [xa[..., j] for j in range(kw)], ma, col[a:b] if keep else None)
-            _running_max(xp, [ma[:, :, i] for i in range(kh)], y[a:b], row[a:b] if keep else None)
+            tiled_max(xp, x5[a:b], y[a:b], row[a:b] if keep else None, col[a:b] if keep else None)
 
         self.backend.parallel(pool, n * c, x.size)
         if keep:
@@ -136,11 +133,23 @@ class MaxPool2dReLU(MaxPool2d):
         return super().backward(g)
 
 
+def tiled_max(xp, x5, y, row, col):
+    """y (M, Ho, Wo) = the maximum of each kh×kw tile of x5 (M, Ho, kh, Wo, kw); row (M, Ho, Wo) and
+    col (M, Ho, kh, Wo), uint8 or None, = where the first maximum is. Two stages on long runs: the
+    maximum over each row's kw neighbours, then over the kh rows (see MaxPool2d._forward_tiled)."""
+    kh, kw = x5.shape[2], x5.shape[4]
+    m = xp.empty(x5.shape[:4], dtype=x5.dtype)  # row maxima
+    _running_max(xp, [x5[..., j] for j in range(kw)], m, col)
+    _running_max(xp, [m[:, :, i] for i in range(kh)], y, row)
+
+
 def _running_max(xp, views, out, index):
     """out = the elementwise maximum of `views`; index (uint8, or None) = the position in `views` of the
     first maximum (strictly greater ones replace it). The first two views take one pass each, not two."""
     if len(views) == 1:
         xp.copyto(out, views[0])
+        if index is not None:
+            index[...] = 0
         return
     if index is not None:
         xp.greater(views[1], views[0], out=index.view("bool"))  # 1 where the second wins: the argmax of two

@@ -1,0 +1,207 @@
+"""Conv2d -> ReLU -> MaxPool2d as one node (F.conv2d_relu_max_pool2d, Conv2dReLUMaxPool2d) gives the
+values and gradients of the three ops: gradcheck in float64, PyTorch in float32, both routes (the pool
+in the convolution product's own layout, where the row blocks and the width allow it, else on dense
+chunks), the fallback for geometries it does not fuse, threads, and nn.Sequential's use of it."""
+
+import numpy as np
+import pytest
+
+import minidl as mdl
+from minidl import nn
+from minidl.backend import numpy_backend
+from minidl.errors import ShapeError
+from minidl.nn import functional as F
+from minidl.ops.conv import Conv2d
+from minidl.ops.conv_pool import Conv2dReLUMaxPool2d
+from minidl.ops.pooling import MaxPool2dReLU
+
+
+def leaf(array, device="cpu", dtype=np.float64):
+    return mdl.tensor(np.asarray(array, dtype=dtype), device=device, requires_grad=True)
+
+
+def reference(torch, x, w, b, padding, pool):
+    """PyTorch's conv2d -> relu -> max_pool2d on float32 copies, with gradients enabled."""
+    t = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    y = torch.nn.functional.max_pool2d(torch.relu(torch.nn.functional.conv2d(*t, padding=padding)), pool)
+    return t, y
+
+
+# (input shape, weight shape, padding, pool kernel): every one fuses (stride-1 conv, tiled pool)
+GEOMETRIES = [((2, 1, 12, 12), (3, 1, 5, 5), 0, (2, 2)),    # LeNet's first layer, small
+              ((3, 2, 9, 8), (2, 2, 3, 3), 1, (3, 2)),      # Ho = 9, Wo = 8: pool 3x2, odd Wp
+              ((2, 3, 8, 10), (4, 3, 3, 5), (1, 2), (2, 2)),  # Ho = 8, Wo = 10
+              ((2, 2, 7, 9), (3, 2, 2, 2), 0, (2, 4))]     # Ho = 6, Wo = 8
+
+
+@pytest.mark.parametrize("block_rows", [1, 2, 3, 4])
+@pytest.mark.parametrize("shape,weight,padding,pool", GEOMETRIES)
+def test_fused_conv_relu_pool_passes_gradcheck(device, block_rows, shape, weight, padding, pool, monkeypatch):
+    monkeypatch.setattr(Conv2d, "BLOCK_ROWS", block_rows)
+    monkeypatch.setattr(Conv2d, "CHUNK_BYTES", 256)  # several chunks
+    rng = np.random.default_rng(1)
+    x, w, b = (leaf(rng.standard_normal(s), device) for s in (shape, weight, weight[:1]))
+    y = F.conv2d_relu_max_pool2d(x, w, b, padding=padding, pool_kernel=pool)
+    assert isinstance(y.grad_fn, Conv2dReLUMaxPool2d)
+    assert mdl.gradcheck(lambda *t: F.conv2d_relu_max_pool2d(*t, padding=padding, pool_kernel=pool), (x, w, b))
+    assert mdl.gradcheck(lambda *t: F.conv2d_relu_max_pool2d(*t, padding=padding, pool_kernel=pool), (x, w))
+
+
+@pytest.mark.parametrize("block_rows", [1, 2, 4])
+@pytest.mark.parametrize("shape,weight,padding,pool", GEOMETRIES)
+def test_fused_conv_relu_pool_matches_torch_in_training_and_inference(torch, block_rows, shape, weight, padding,
+                                                                       pool, monkeypatch):
+    monkeypatch.setattr(Conv2d, "BLOCK_ROWS", block_rows)
+    monkeypatch.setattr(Conv2d, "CHUNK_BYTES", 1024)
+    routes = []
+    for name in ("_dense_pooler", "_product_pooler"):
+        original = getattr(Conv2dReLUMaxPool2d, name)
+        monkeypatch.setattr(Conv2dReLUMaxPool2d, name,
+                            lambda self, *a, _f=original, _n=name: routes.append(_n) or _f(self, *a))
+    rng = np.random.default_rng(2)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in (shape, weight, weight[:1]))
+    t, yt = reference(torch, x, w, b, padding, pool)
+    m = [mdl.tensor(a, requires_grad=True) for a in (x, w, b)]
+    ym = F.conv2d_relu_max_pool2d(*m, padding=padding, pool_kernel=pool)
+    np.testing.assert_allclose(ym.numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
+    g = rng.standard_normal(ym.shape).astype(np.float32)
+    ym.backward(mdl.tensor(g))
+    yt.backward(torch.tensor(g))
+    for a, c in zip(m, t):
+        np.testing.assert_allclose(a.grad.numpy(), c.grad.numpy(), rtol=1e-4, atol=1e-4)
+    with mdl.no_grad():  # inference: the product-layout pool where u and Wp allow it
+        yi = F.conv2d_relu_max_pool2d(*(mdl.tensor(a) for a in (x, w, b)), padding=padding, pool_kernel=pool)
+    np.testing.assert_allclose(yi.numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
+    u, kh, wp = block_rows, pool[0], shape[3] + 2 * np.broadcast_to(padding, 2)[1]
+    u = min(u, shape[2] + 2 * np.broadcast_to(padding, 2)[0] - weight[2] + 1)
+    expected = "_product_pooler" if u % kh == 0 and wp % pool[1] == 0 else "_dense_pooler"
+    assert routes == [expected, expected]  # training (with the argmax) and inference take the same route
+
+
+def test_lenet_shapes_take_the_product_route_and_match_torch(torch):
+    """The shapes the benchmark runs: u = 4 for both layers, pools of 2, inference at a batch of 50."""
+    rng = np.random.default_rng(3)
+    for shape, weight in (((50, 1, 28, 28), (6, 1, 5, 5)), ((50, 6, 12, 12), (16, 6, 5, 5))):
+        x, w, b = (rng.standard_normal(s).astype(np.float32) for s in (shape, weight, weight[:1]))
+        _, yt = reference(torch, x, w, b, 0, 2)
+        with mdl.no_grad():
+            ym = F.conv2d_relu_max_pool2d(mdl.tensor(x), mdl.tensor(w), mdl.tensor(b))
+        np.testing.assert_allclose(ym.numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("kwargs", [dict(stride=2), dict(pool_stride=1), dict(pool_kernel=3),
+                                    dict(pool_padding=1)])
+def test_geometries_that_do_not_fuse_fall_back_to_the_separate_ops(torch, kwargs):
+    """Stride 2, overlapping or padded pools, an output the pool does not tile: conv2d then
+    relu_max_pool2d, with the same results as PyTorch's three ops."""
+    rng = np.random.default_rng(4)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((2, 2, 10, 10), (3, 2, 3, 3), (3,)))
+    m = [mdl.tensor(a, requires_grad=True) for a in (x, w, b)]
+    ym = F.conv2d_relu_max_pool2d(*m, **kwargs)
+    assert isinstance(ym.grad_fn, MaxPool2dReLU)
+    t = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    z = torch.relu(torch.nn.functional.conv2d(*t, stride=kwargs.get("stride", 1)))
+    yt = torch.nn.functional.max_pool2d(z, kwargs.get("pool_kernel", 2), kwargs.get("pool_stride"),
+                                        kwargs.get("pool_padding", 0))
+    np.testing.assert_allclose(ym.numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
+    ym.sum().backward()
+    yt.sum().backward()
+    for a, c in zip(m, t):
+        np.testing.assert_allclose(a.grad.numpy(), c.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_bad_input_gets_conv2d_s_error():
+    x = mdl.tensor(np.zeros((2, 3, 8, 8), np.float32))
+    w = mdl.tensor(np.zeros((4, 2, 3, 3), np.float32))
+    with pytest.raises(ShapeError, match="conv2d: input has 3 channels"):
+        F.conv2d_relu_max_pool2d(x, w)
+
+
+def test_threads_give_the_same_results(monkeypatch):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((32, 3, 16, 16)).astype(np.float32)
+    w = rng.standard_normal((8, 3, 5, 5)).astype(np.float32)
+    monkeypatch.setattr(Conv2d, "CHUNK_BYTES", 1 << 14)  # many chunks: they run on both threads
+    results = []
+    for threads in (1, 2):
+        numpy_backend.set_num_threads(threads)
+        try:
+            xt, wt = mdl.tensor(x, requires_grad=True), mdl.tensor(w, requires_grad=True)
+            y = F.conv2d_relu_max_pool2d(xt, wt, padding=2)
+            y.backward(mdl.ones_like(y))
+            with mdl.no_grad():
+                yi = F.conv2d_relu_max_pool2d(mdl.tensor(x), mdl.tensor(w), padding=2)
+            results.append((y.numpy(), yi.numpy(), xt.grad.numpy(), wt.grad.numpy()))
+        finally:
+            numpy_backend.set_num_threads(None)
+    for one, two in zip(results[0][:3], results[1][:3]):  # outputs and dL/dx: the same numbers
+        np.testing.assert_array_equal(one, two)
+    np.testing.assert_allclose(results[0][3], results[1][3], rtol=1e-5, atol=1e-4)  # partial sums per thread
+
+
+def test_backward_twice_with_retain_graph_and_freed_after():
+    rng = np.random.default_rng(6)
+    x, w = leaf(rng.standard_normal((2, 1, 8, 8))), leaf(rng.standard_normal((2, 1, 3, 3)))
+    y = F.conv2d_relu_max_pool2d(x, w)
+    y.sum().backward(retain_graph=True)
+    first = x.grad.numpy().copy()
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * first)
+    with pytest.raises(mdl.errors.GraphError, match="second time"):
+        y.sum().backward()
+
+
+# -- nn.Sequential ------------------------------------------------------------------------------------------
+def _lenet_like(seed=0):
+    mdl.manual_seed(seed)
+    return nn.Sequential(nn.Conv2d(1, 4, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 6, 3, padding=1), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(6 * 3 * 3, 3))
+
+
+def test_sequential_fuses_conv_relu_pool_and_matches_torch(torch):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((4, 1, 16, 16)).astype(np.float32)
+    net = _lenet_like()
+    tnet = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                               torch.nn.Conv2d(4, 6, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                               torch.nn.Flatten(), torch.nn.Linear(54, 3))
+    tnet.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in net.state_dict().items()})
+    xm, xt = mdl.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ym, yt = net(xm), tnet(xt)
+    flat = ym.grad_fn.inputs[0].grad_fn  # Linear <- Flatten
+    second = flat.inputs[0].grad_fn
+    assert isinstance(second, Conv2dReLUMaxPool2d) and isinstance(second.inputs[0].grad_fn, Conv2dReLUMaxPool2d)
+    np.testing.assert_allclose(ym.numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
+    (ym ** 2).sum().backward()
+    (yt ** 2).sum().backward()
+    np.testing.assert_allclose(xm.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-5)
+    for (name, p), tp in zip(net.named_parameters(), tnet.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+    with mdl.no_grad():
+        np.testing.assert_allclose(net(mdl.tensor(x)).numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("hooked", [0, 1, 2])
+def test_a_hook_on_any_of_the_three_keeps_the_conv_apart(hooked):
+    rng = np.random.default_rng(8)
+    x = mdl.tensor(rng.standard_normal((2, 1, 16, 16)), requires_grad=True)
+    net = _lenet_like().astype("float64")
+    fused = net(x)
+    seen = []
+    net[hooked].register_forward_hook(lambda module, args, out: seen.append(out.shape))
+    apart = net(x)
+    assert seen == [[(2, 4, 12, 12), (2, 4, 12, 12), (2, 4, 6, 6)][hooked]]
+    np.testing.assert_allclose(fused.numpy(), apart.numpy(), rtol=1e-12, atol=1e-12)
+    second = apart.grad_fn.inputs[0].grad_fn.inputs[0].grad_fn  # Linear <- Flatten <- second block
+    first = second.inputs[0].grad_fn
+    assert isinstance(second, Conv2dReLUMaxPool2d) and not isinstance(first, Conv2dReLUMaxPool2d)
+    assert mdl.gradcheck(lambda t: net(t), (x,))
+
+
+def test_anomaly_mode_keeps_the_layers_apart():
+    x = mdl.tensor(np.random.default_rng(9).standard_normal((2, 1, 16, 16)), requires_grad=True)
+    net = _lenet_like().astype("float64")
+    with mdl.detect_anomaly():
+        y = net(x)
+    node = y.grad_fn.inputs[0].grad_fn.inputs[0].grad_fn  # the second pool
+    assert not isinstance(node, Conv2dReLUMaxPool2d)
