@@ -14,6 +14,7 @@ from minidl.nn import functional as F
 from minidl.ops.conv import Conv2d
 from minidl.ops.conv_pool import Conv2dReLUMaxPool2d
 from minidl.ops.pooling import MaxPool2dReLU
+from torch_twins import assert_backward_matches_torch, assert_sequential_matches_torch
 
 
 def leaf(array, device="cpu", dtype=np.float64):
@@ -63,12 +64,7 @@ def test_fused_conv_relu_pool_matches_torch_in_training_and_inference(torch, blo
     t, yt = reference(torch, x, w, b, padding, pool)
     m = [mdl.tensor(a, requires_grad=True) for a in (x, w, b)]
     ym = F.conv2d_relu_max_pool2d(*m, padding=padding, pool_kernel=pool)
-    np.testing.assert_allclose(ym.numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
-    g = rng.standard_normal(ym.shape).astype(np.float32)
-    ym.backward(mdl.tensor(g))
-    yt.backward(torch.tensor(g))
-    for a, c in zip(m, t):
-        np.testing.assert_allclose(a.grad.numpy(), c.grad.numpy(), rtol=1e-4, atol=1e-4)
+    assert_backward_matches_torch(torch, ym, yt, m, t, rng)
     with mdl.no_grad():  # inference: the product-layout pool where u and Wp allow it
         yi = F.conv2d_relu_max_pool2d(*(mdl.tensor(a) for a in (x, w, b)), padding=padding, pool_kernel=pool)
     np.testing.assert_allclose(yi.numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
@@ -165,20 +161,11 @@ def test_sequential_fuses_conv_relu_pool_and_matches_torch(torch):
     tnet = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
                                torch.nn.Conv2d(4, 6, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
                                torch.nn.Flatten(), torch.nn.Linear(54, 3))
-    tnet.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in net.state_dict().items()})
-    xm, xt = mdl.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    ym, yt = net(xm), tnet(xt)
-    flat = ym.grad_fn.inputs[0].grad_fn  # Linear <- Flatten
-    second = flat.inputs[0].grad_fn
-    assert isinstance(second, Conv2dReLUMaxPool2d) and isinstance(second.inputs[0].grad_fn, Conv2dReLUMaxPool2d)
-    np.testing.assert_allclose(ym.numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
-    (ym ** 2).sum().backward()
-    (yt ** 2).sum().backward()
-    np.testing.assert_allclose(xm.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-5)
-    for (name, p), tp in zip(net.named_parameters(), tnet.parameters()):
-        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
-    with mdl.no_grad():
-        np.testing.assert_allclose(net(mdl.tensor(x)).numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
+    def both_blocks_fused(y):
+        second = y.grad_fn.inputs[0].grad_fn.inputs[0].grad_fn  # Linear <- Flatten <- second block
+        assert isinstance(second, Conv2dReLUMaxPool2d)
+        assert isinstance(second.inputs[0].grad_fn, Conv2dReLUMaxPool2d)
+    assert_sequential_matches_torch(torch, net, tnet, x, inspect=both_blocks_fused)
 
 
 @pytest.mark.parametrize("hooked", [0, 1, 2])

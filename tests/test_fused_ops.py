@@ -16,6 +16,7 @@ from minidl.nn import functional as F
 from minidl.ops.conv import Conv2d
 from minidl.ops.matmul import Linear
 from minidl.ops.pooling import MaxPool2d, MaxPool2dReLU
+from torch_twins import assert_backward_matches_torch, assert_sequential_matches_torch
 
 
 def leaf(array, device="cpu"):
@@ -94,12 +95,7 @@ def test_row_blocked_convolution_matches_torch_in_float32(torch, block_rows, mon
     m = [mdl.tensor(a, requires_grad=True) for a in (x, w, b)]
     t = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
     ym, yt = F.conv2d(*m, padding=1), torch.nn.functional.conv2d(*t, padding=1)
-    np.testing.assert_allclose(ym.numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
-    g = rng.standard_normal(ym.shape).astype(np.float32)
-    ym.backward(mdl.tensor(g))
-    yt.backward(torch.tensor(g))
-    for a, c in zip(m, t):
-        np.testing.assert_allclose(a.grad.numpy(), c.grad.numpy(), rtol=1e-4, atol=1e-4)
+    assert_backward_matches_torch(torch, ym, yt, m, t, rng)
 
 
 def test_block_rows_choice():
@@ -293,18 +289,9 @@ def test_sequential_fuses_relu_and_max_pool_with_the_same_values_and_gradients(t
     net = _conv_relu_pool()
     tnet = torch.nn.Sequential(torch.nn.Conv2d(2, 3, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
                                torch.nn.Linear(48, 2))
-    tnet.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in net.state_dict().items()})
-    xm, xt = mdl.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    ym, yt = net(xm), tnet(xt)
-    assert isinstance(ym.grad_fn.inputs[0].grad_fn.inputs[0].grad_fn, MaxPool2dReLU)  # Linear <- Flatten <- fused
-    np.testing.assert_allclose(ym.numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
-    (ym ** 2).sum().backward()
-    (yt ** 2).sum().backward()
-    np.testing.assert_allclose(xm.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-5)
-    for (name, p), tp in zip(net.named_parameters(), tnet.parameters()):
-        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
-    with mdl.no_grad():
-        np.testing.assert_allclose(net(mdl.tensor(x)).numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
+    def relu_pool_fused(y):  # Linear <- Flatten <- the fused ReLU -> pool
+        assert isinstance(y.grad_fn.inputs[0].grad_fn.inputs[0].grad_fn, MaxPool2dReLU)
+    assert_sequential_matches_torch(torch, net, tnet, x, inspect=relu_pool_fused)
 
 
 def test_a_hook_on_the_relu_keeps_the_layers_apart():
