@@ -192,3 +192,19 @@ def test_anomaly_mode_keeps_the_layers_apart():
         y = net(x)
     node = y.grad_fn.inputs[0].grad_fn.inputs[0].grad_fn  # the second pool
     assert not isinstance(node, Conv2dReLUMaxPool2d)
+
+
+@pytest.mark.parametrize("fused", [False, True])
+def test_bias_gradient_with_a_frozen_weight_matches_torch(torch, fused):
+    """dL/db without dL/dW: the plain convolution sums dY, the fused node its routed dL/dz."""
+    rng = np.random.default_rng(10)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((3, 2, 12, 12), (4, 2, 5, 5), (4,)))
+    bm, bt = mdl.tensor(b, requires_grad=True), torch.tensor(b, requires_grad=True)
+    if fused:
+        ym = F.conv2d_relu_max_pool2d(mdl.tensor(x), mdl.tensor(w), bm)
+        yt = torch.nn.functional.max_pool2d(torch.relu(torch.nn.functional.conv2d(
+            torch.tensor(x), torch.tensor(w), bt)), 2)
+    else:
+        ym, yt = F.conv2d(mdl.tensor(x), mdl.tensor(w), bm), torch.nn.functional.conv2d(torch.tensor(x),
+                                                                                       torch.tensor(w), bt)
+    assert_backward_matches_torch(torch, ym, yt, [bm], [bt], rng)

@@ -116,13 +116,7 @@ def test_convolution_matches_torch(torch, stride, padding):
     t = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
     ym = F.conv2d(*m, stride=stride, padding=padding)
     yt = torch.nn.functional.conv2d(*t, stride=stride, padding=padding)
-    np.testing.assert_allclose(ym.numpy(), yt.detach().numpy(), rtol=1e-4, atol=1e-4)
-    g = rng.standard_normal(ym.shape).astype(np.float32)
-    ym.backward(mdl.tensor(g))
-    yt.backward(torch.tensor(g))
-    for a, c in zip(m, t):
-        np.testing.assert_allclose(a.grad.numpy(), c.grad.numpy(), rtol=1e-3, atol=1e-3)
-        assert a.grad.dtype == np.float32
+    assert_backward_matches_torch(torch, ym, yt, m, t, rng, tol=(1e-4, 1e-3))
 
 
 # -- max-pool: tiled two-stage path, general path, fused ReLU ----------------------------------------------------

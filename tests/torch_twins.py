@@ -24,12 +24,14 @@ def assert_sequential_matches_torch(torch, net, tnet, x, inspect=lambda y: None)
         np.testing.assert_allclose(net(mdl.tensor(x)).numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
 
 
-def assert_backward_matches_torch(torch, ym, yt, mine, theirs, rng):
+def assert_backward_matches_torch(torch, ym, yt, mine, theirs, rng, tol=(1e-5, 1e-4)):
     """ym, yt: one op's outputs in minidl and PyTorch from the leaves `mine`, `theirs` (same values):
-    outputs equal, then the leaves' gradients for one random float32 dL/dy."""
-    np.testing.assert_allclose(ym.numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
+    outputs equal, then the leaves' gradients for one random float32 dL/dy, float32 too.
+    tol: (tolerance of the outputs, of the gradients), relative and absolute."""
+    np.testing.assert_allclose(ym.numpy(), yt.detach().numpy(), rtol=tol[0], atol=tol[0])
     g = rng.standard_normal(ym.shape).astype(np.float32)
     ym.backward(mdl.tensor(g))
     yt.backward(torch.tensor(g))
     for a, c in zip(mine, theirs):
-        np.testing.assert_allclose(a.grad.numpy(), c.grad.numpy(), rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(a.grad.numpy(), c.grad.numpy(), rtol=tol[1], atol=tol[1])
+        assert a.grad.dtype == np.float32

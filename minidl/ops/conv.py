@@ -277,8 +277,9 @@ class Conv2d(Function):
             gw = unblock_weight_grad(xp, gwt[:k].T, w_shape, u, kb)
             if bias and needs[2]:
                 gb = gwt[k].reshape(-1, u).sum(axis=1)
-        if bias and needs[2] and gb is None:  # dL/db without dL/dW: sum dY (zero at the junk positions)
-            gb = widen(0, n, length).reshape(ow // u, u * n * length).sum(axis=1)
+        if bias and needs[2] and gb is None:  # dL/db without dL/dW: Σ dY (the routed dY: zero at junk positions)
+            gb = (gy.sum(axis=(0, 2, 3)) if gy is not None
+                  else widen(0, n, length).reshape(ow // u, u * n * length).sum(axis=1))
         return (gx, gw) if len(needs) == 2 else (gx, gw, gb)
 
     def _widen(self, gy, u, positions, wp):

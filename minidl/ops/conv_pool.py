@@ -159,7 +159,7 @@ class Conv2dReLUMaxPool2d(Function):
         self.conv.needs_grad = self.needs_grad
         if not self.in_product:
             return self.conv.backward(self.pool.backward(gy))  # dense dL/dz, then the convolution's backward
-        gz = self._route_in_product(gy * (self.pool.out > 0))
+        gz = self._route_in_product(self.pool.relu_backward(gy))
         return self.conv._backward_wide(None, widen=self._widen_routed(gz))
 
     def release(self):

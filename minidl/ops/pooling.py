@@ -129,8 +129,12 @@ class MaxPool2dReLU(MaxPool2d):
         return y
 
     def backward(self, gy):
-        g = gy * (self.out > 0)  # self.out is the output's own array: keeping it costs no memory
-        return super().backward(g)
+        return super().backward(self.relu_backward(gy))
+
+    def relu_backward(self, gy):
+        """dL/dy * (y > 0): the ReLU's part of the backward (self.out is the output's own array: keeping
+        it costs no memory)."""
+        return gy * (self.out > 0)
 
 
 def tiled_max(xp, x5, y, row, col):
