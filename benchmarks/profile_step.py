@@ -2,12 +2,17 @@
 
     python benchmarks/profile_step.py --model lenet --batch 256
     python benchmarks/profile_step.py --model mlp --batch 64 --steps 300
+    python benchmarks/profile_step.py --model mlp --batch 4096 --device cuda
 
 Runs `--steps` training steps under cProfile and attributes time to each `Function` subclass's
 `forward` and `backward` (cumulative time: the NumPy calls inside count for the op), to the optimizer
 update, and the rest to the engine (graph recording, backward bookkeeping, Module calls, argument
 checks). cProfile adds a cost per Python call, so the engine's share is overstated; the op shares of
 big ops are accurate. Shares, not absolute times, are what to read.
+
+On `--device cuda` the profile shows the host's side (Python, and CuPy's kernel launches; the GPU runs
+asynchronously), and a first line compares the step's host time with its GPU time (CUDA events, through
+`cupyx.profiler.benchmark`): when the two are close, the step is bound by launches, not by the GPU.
 """
 
 import argparse
@@ -67,13 +72,26 @@ def profile_shares(runner, steps):
     return [(label, seconds / steps, seconds / total) for label, seconds in rows], total / steps
 
 
+def host_and_gpu_time(runner, steps):
+    """One line: the step's mean host (CPU) time and GPU time, in ms (CuPy's benchmark helper)."""
+    from cupyx.profiler import benchmark
+
+    result = benchmark(runner.step, n_repeat=steps, n_warmup=10)
+    host, gpu = result.cpu_times.mean() * 1e3, result.gpu_times.mean() * 1e3
+    return f"{runner.model}, batch {runner.batch}, cuda: host {host:.3f} ms, GPU {gpu:.3f} ms per step"
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", choices=("mlp", "lenet"), default="lenet")
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--steps", type=int, default=100)
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     args = p.parse_args(argv)
-    rows, per_step = profile_shares(MinidlRunner(args.model, args.batch), args.steps)
+    runner = MinidlRunner(args.model, args.batch, args.device)
+    if args.device == "cuda":
+        print(host_and_gpu_time(runner, args.steps))
+    rows, per_step = profile_shares(runner, args.steps)
     print(f"{args.model}, batch {args.batch}: {per_step * 1e3:.3f} ms per step under cProfile")
     for label, seconds, share in rows:
         print(f"  {100 * share:5.1f}%  {seconds * 1e3:8.3f} ms  {label}")

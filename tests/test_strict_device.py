@@ -5,6 +5,7 @@ import pytest
 
 import minidl as mdl
 import minidl.nn as nn
+from minidl.nn import functional as F
 from minidl.backend import get_backend
 
 
@@ -54,3 +55,60 @@ def test_a_training_step_runs_on_the_strict_device():
     loss.backward()
     for p in model.parameters():
         assert p.grad.device == "strict" and p.grad.shape == p.shape
+
+
+# -- checks that read the data: deferred where reading a flag stalls the host (the GPU) ------------------------------
+@pytest.fixture
+def deferring(monkeypatch):
+    """The strict backend deferring its data checks, as CuPy's does (Backend.check)."""
+    backend = get_backend("strict")
+    monkeypatch.setattr(backend, "defers_checks", True)
+    monkeypatch.setattr(backend, "_pending_checks", [])
+    return backend
+
+
+def _flag(backend, value):
+    return backend.asarray(np.array(value))
+
+
+def test_a_deferred_check_raises_at_the_next_host_read_and_only_once(deferring):
+    x = mdl.ones(2, device="strict")
+    deferring.check(_flag(deferring, False), lambda: AssertionError("must not be raised"))
+    deferring.check(_flag(deferring, True), lambda: mdl.ArgumentError("first failure"))
+    deferring.check(_flag(deferring, True), lambda: mdl.ArgumentError("second failure"))  # queued: no error yet
+    with pytest.raises(mdl.ArgumentError, match="first failure"):
+        x.sum().item()
+    assert x.sum().item() == 2.0  # raised once, then forgotten
+    deferring.check(_flag(deferring, True), lambda: mdl.ArgumentError("third"))
+    with pytest.raises(mdl.ArgumentError, match="third"):
+        x.numpy()  # any host read surfaces it
+
+
+def test_deferred_checks_never_pile_up(deferring):
+    for _ in range(63):
+        deferring.check(_flag(deferring, False), lambda: AssertionError("must not be raised"))
+    with pytest.raises(mdl.ArgumentError, match="late"):  # the 64th check reads them all
+        deferring.check(_flag(deferring, True), lambda: mdl.ArgumentError("late"))
+    assert deferring._pending_checks == []
+
+
+def test_cross_entropy_queues_its_target_check_without_reading_the_flag(deferring, monkeypatch):
+    flags = []
+    monkeypatch.setattr(deferring, "check", lambda failed, error: flags.append((failed, error)))
+    z = mdl.zeros(2, 3, device="strict")
+    F.cross_entropy(z, mdl.tensor([2, 0], device="strict"))
+    F.cross_entropy(z, mdl.tensor([0, 2], device="strict"), reduction="none")
+    assert [bool(failed) for failed, _ in flags] == [False, False]
+    for target, value in (([0, 3], 3), ([-1, 0], -1)):  # the flag and the message of out-of-range targets
+        flags.clear()
+        try:
+            F.cross_entropy(z, mdl.tensor(target, device="strict"))
+        except IndexError:  # NumPy's own indexing refuses 3 in forward (CuPy's does not look)
+            pass
+        (failed, error), = flags
+        assert bool(failed) and f"target {value} is out of bounds" in str(error())
+
+
+def test_the_cpu_checks_at_once():
+    with pytest.raises(mdl.ArgumentError, match="target 3 is out of bounds"):
+        F.cross_entropy(mdl.zeros(2, 3), mdl.tensor([3, 1]))

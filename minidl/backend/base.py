@@ -22,9 +22,16 @@ class Backend:
     xp = None
     array_type = type(None)
     scalar_types = ()  # scalar results this device's array module returns instead of 0-d arrays
+    # True where every array call is a kernel launch whose fixed cost (~10-30 us of host time on a GPU)
+    # outweighs the work of small arrays: ops then take their few-launch forms (whole-batch matrix
+    # products, one scatter-add for col2im) instead of the cache-sized blocks and per-offset loops that
+    # the CPU prefers. The strict stand-in says True too, so CI runs the GPU's code paths.
+    launch_bound = False
+    defers_checks = False  # True where reading a flag stalls the host (the GPU): see `check`
 
     def __init__(self, seed=None):
         self.seed(seed)
+        self._pending_checks = []
 
     # -- data movement --------------------------------------------------------------------------
     def asarray(self, data, dtype=None):
@@ -45,6 +52,28 @@ class Backend:
 
     def synchronize(self):
         """Wait until the device has finished all queued work (a no-op on the CPU)."""
+
+    # -- checks on the data ---------------------------------------------------------------------------
+    def check(self, failed, error):
+        """Raise `error()` if the 0-d boolean array `failed` is True (an argument check that reads the
+        data, such as class indices in range). At once here. Reading a flag on the GPU would stall the
+        host until all queued work is done, so where `defers_checks` the check waits for the host's next
+        read of device data (`to_host`, `Tensor.item`), as PyTorch's CUDA asserts do: a training step
+        queues its work without a synchronisation."""
+        if not self.defers_checks:
+            if bool(failed):
+                raise error()
+            return
+        self._pending_checks.append((failed, error))
+        if len(self._pending_checks) >= 64:  # never more than a few steps late
+            self.raise_pending_checks()
+
+    def raise_pending_checks(self):
+        """Raise the error of the first deferred check that failed (see `check`); forget them all."""
+        pending, self._pending_checks = self._pending_checks, []
+        for failed, error in pending:
+            if bool(failed):
+                raise error()
 
     # -- random numbers ---------------------------------------------------------------------------
     def seed(self, seed):
@@ -87,6 +116,12 @@ class Backend:
         """
         shape, strides = _window_geometry(x, kernel_size, stride)
         return self.xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
+
+    def elementwise_kernel(self, name, in_params, out_params, operation):
+        """A compiled elementwise kernel (CuPy's ElementwiseKernel: C `operation` over every element,
+        outputs written in place) where the device has them; None here, and the caller runs its array
+        code. One launch instead of one per array operation."""
+        return None
 
     def parallel(self, fn, n, work):
         """Run fn(start, stop) over [0, n): at once here; split across threads by backends whose array

@@ -32,6 +32,8 @@ class CupyBackend(Backend):
 
     name = "cupy"
     device = "cuda"
+    launch_bound = True
+    defers_checks = True
 
     def __init__(self, seed=None):
         cupy = import_cupy()
@@ -42,12 +44,14 @@ class CupyBackend(Backend):
         self.xp = cupy
         self.array_type = cupy.ndarray
         self._cupyx = cupyx
+        self._kernels = {}
         super().__init__(seed)
 
     def from_host(self, array):
         return self.xp.asarray(array)
 
     def to_host(self, array):
+        self.raise_pending_checks()
         return self.xp.asnumpy(array)
 
     def synchronize(self):
@@ -69,7 +73,18 @@ class CupyBackend(Backend):
         return self.to_host(self.rng.permutation(n))
 
     def scatter_add(self, target, index, values):
-        self._cupyx.scatter_add(target, index, values)
+        add_at = getattr(self.xp.add, "at", None)  # CuPy >= 13; cupyx.scatter_add before
+        if add_at is not None:
+            add_at(target, index, values)
+        else:
+            self._cupyx.scatter_add(target, index, values)
+
+    def elementwise_kernel(self, name, in_params, out_params, operation):
+        key = (name, in_params, out_params, operation)
+        kernel = self._kernels.get(key)
+        if kernel is None:
+            kernel = self._kernels[key] = self.xp.ElementwiseKernel(in_params, out_params, operation, name)
+        return kernel
 
     def sliding_windows(self, x, kernel_size, stride):
         shape, strides = _window_geometry(x, kernel_size, stride)

@@ -173,6 +173,7 @@ class StrictBackend(Backend):
 
     name = "strict"
     device = "strict"
+    launch_bound = True  # take the GPU's code paths, so that CI runs them
     xp = StrictNumpy()
     array_type = StrictArray
 
@@ -180,6 +181,7 @@ class StrictBackend(Backend):
         return StrictArray(np.array(array, copy=True))
 
     def to_host(self, array):
+        self.raise_pending_checks()
         if type(array) is StrictArray:
             return array._a.copy()
         raise TypeError(f"expected a 'strict' device array, got {type(array).__name__}")

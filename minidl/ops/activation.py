@@ -14,7 +14,13 @@ class ReLU(Function):
 
     def backward(self, gy):
         (y,) = self.saved
-        return gy * (y > 0)
+        return relu_grad(self.backend, y, gy)
+
+
+def relu_grad(backend, y, gy):
+    """dL/dx of y = relu(x): dL/dy where y > 0, else 0 (one kernel where the device compiles them)."""
+    kernel = backend.elementwise_kernel("relu_grad", "T y, T g", "T gx", "gx = y > 0 ? g : (T)0")
+    return gy * (y > 0) if kernel is None else kernel(y, gy)
 
 
 def relu(x):

@@ -5,6 +5,7 @@ convolution is one matrix product with the flattened weight. Backward is two mor
 and col2im, which adds each column back onto the window it came from (kh*kw strided slice-adds).
 """
 
+import math
 import numbers
 
 from minidl.autograd import Function
@@ -31,10 +32,50 @@ def pad_spatial(xp, x, padding, fill=0):
     return padded
 
 
+def crop_spatial(gpad, padding, x_shape):
+    """The inverse of pad_spatial for gradients: gpad (N, C, Hp, Wp) without its `padding` rows and
+    columns, as x_shape (N, C, H, W) (a view)."""
+    (ph, pw), (h, w) = padding, x_shape[2:]
+    return gpad[:, :, ph:ph + h, pw:pw + w] if (ph or pw) else gpad
+
+
 def window(a, i, j, stride, out_hw):
     """The elements at offset (i, j) of every window of a (..., Hp, Wp): a strided slice (..., Ho, Wo)."""
     (sh, sw), (ho, wo) = stride, out_hw
     return a[..., i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw]
+
+
+def _window_positions(backend, padded_shape, kernel_size, stride, order):
+    """The flat position in an array of `padded_shape` (N, C, Hp, Wp) of every element of every window,
+    laid out as the window view (N, C, kh, kw, Ho, Wo) transposed by `order`: the sliding windows of an
+    array that holds its own positions. int32 where they fit. Kept for the last few geometries."""
+    key = (backend, padded_shape, kernel_size, stride, order)
+    positions = _POSITIONS.pop(key, None)
+    if positions is None:
+        xp, size = backend.xp, math.prod(padded_shape)
+        flat = xp.arange(size, dtype="int32" if size < 2 ** 31 else "int64").reshape(padded_shape)
+        positions = xp.ascontiguousarray(backend.sliding_windows(flat, kernel_size, stride).transpose(order))
+        if len(_POSITIONS) >= 8:
+            _POSITIONS.pop(next(iter(_POSITIONS)))
+    _POSITIONS[key] = positions  # most recently used last
+    return positions
+
+
+_POSITIONS = {}
+
+
+def add_windows_back(backend, cols, padded_shape, kernel_size, stride, order):
+    """col2im in one scatter-add: a zero array of `padded_shape` (N, C, Hp, Wp) with every element of
+    `cols` added at the position it was read from (overlapping windows add up). cols holds the window
+    view (N, C, kh, kw, Ho, Wo) transposed by `order`. For devices where each array call is a launch
+    (Backend.launch_bound); the CPU adds kh*kw strided slices instead."""
+    grad = backend.xp.zeros(math.prod(padded_shape), dtype=cols.dtype)
+    positions = _window_positions(backend, padded_shape, kernel_size, stride, order)
+    backend.scatter_add(grad, positions.reshape(-1), cols.reshape(-1))
+    return grad.reshape(padded_shape)
+
+
+COLUMN_ORDER = (1, 2, 3, 0, 4, 5)  # im2col's columns (C, kh, kw, N, Ho, Wo) from the window view
 
 
 class Conv2d(Function):
@@ -67,7 +108,9 @@ class Conv2d(Function):
 
     The columns are built a few images at a time (CHUNK_BYTES: they stay in cache) and not saved:
     backward builds them again, chunk by chunk, for dL/dW (it saves the row-blocked input and the
-    weight). Other strides use (C, kh, kw, N, Ho, Wo) columns, saved.
+    weight). Other strides, and devices where every array call is a kernel launch (the GPU:
+    Backend.launch_bound), use (C, kh, kw, N, Ho, Wo) columns of the whole batch, saved: one copy and one
+    product forward; backward's col2im is then one scatter-add (`add_windows_back`).
     """
 
     CHUNK_BYTES = 2 << 20  # the stride-1 path builds this many bytes of columns at a time
@@ -77,8 +120,9 @@ class Conv2d(Function):
         self.stride, self.padding = stride, padding
 
     def forward(self, x, w, b=None):
-        if self.stride == (1, 1):
+        if self.stride == (1, 1) and not self.backend.launch_bound:
             return self._forward_wide(x, w, b)
+        self.wide = False
         xp = self.xp
         n, c, h, wd = x.shape
         o, _, kh, kw = w.shape
@@ -87,7 +131,7 @@ class Conv2d(Function):
         ho, wo = windows.shape[-2:]
         # im2col: one copy into (C, kh, kw, N, Ho, Wo); the innermost run stays a row of the image.
         cols = xp.empty((c, kh, kw, n, ho, wo), dtype=x.dtype)
-        xp.copyto(cols, windows.transpose(1, 2, 3, 0, 4, 5))
+        xp.copyto(cols, windows.transpose(COLUMN_ORDER))
         cols = cols.reshape(c * kh * kw, n * ho * wo)
         w2 = w.reshape(o, c * kh * kw)
         y2 = (w2 @ cols).reshape(o, n, ho * wo)
@@ -141,6 +185,7 @@ class Conv2d(Function):
         reads, geometry in self.blocks) while it is still in cache, and no full output is made
         (Conv2dReLUMaxPool2d pools the chunks there)."""
         xp, backend = self.xp, self.backend
+        self.wide = True
         xpad = xp.ascontiguousarray(pad_spatial(xp, x, self.padding))
         n, c, hp, wp = xpad.shape
         o, _, kh, kw = w.shape
@@ -192,7 +237,7 @@ class Conv2d(Function):
             xp.copyto(*((rest, tail) if to_dense else (tail, rest)))
 
     def backward(self, gy):
-        if self.stride == (1, 1):
+        if self.wide:
             return self._backward_wide(gy)
         xp = self.xp
         cols, w = self.saved
@@ -203,19 +248,21 @@ class Conv2d(Function):
         gy2 = gy2.reshape(o, n * ho * wo)
         gx = gw = gb = None
         if self.needs_grad[1]:
-            gw = (cols @ gy2.T).T.reshape(w.shape)  # this operand order is the faster one in OpenBLAS
+            # (cols @ dYᵀ)ᵀ is the faster operand order in OpenBLAS; a GPU takes dY @ colsᵀ without the copy
+            gw = (gy2 @ cols.T if self.backend.launch_bound else (cols @ gy2.T).T).reshape(w.shape)
         if len(self.needs_grad) > 2 and self.needs_grad[2]:
             gb = gy2.sum(axis=1)
         if self.needs_grad[0]:
             gcols = (w.reshape(o, c * kh * kw).T @ gy2).reshape(c, kh, kw, n, ho, wo)
-            # col2im: add each window offset's slice back where it was read from (no scatter-add).
-            gpad = xp.zeros(padded_shape, dtype=gy.dtype)
-            for i in range(kh):
-                for j in range(kw):
-                    target = window(gpad, i, j, self.stride, (ho, wo))
-                    target += gcols[:, i, j].transpose(1, 0, 2, 3)
-            ph, pw = self.padding
-            gx = gpad[:, :, ph:ph + h, pw:pw + wd] if (ph or pw) else gpad
+            if self.backend.launch_bound:  # col2im in one scatter-add
+                gpad = add_windows_back(self.backend, gcols, padded_shape, (kh, kw), self.stride, COLUMN_ORDER)
+            else:  # col2im: add each window offset's slice back where it was read from (no scatter-add)
+                gpad = xp.zeros(padded_shape, dtype=gy.dtype)
+                for i in range(kh):
+                    for j in range(kw):
+                        target = window(gpad, i, j, self.stride, (ho, wo))
+                        target += gcols[:, i, j].transpose(1, 0, 2, 3)
+            gx = crop_spatial(gpad, self.padding, (n, c, h, wd))
         return (gx, gw) if len(self.needs_grad) == 2 else (gx, gw, gb)
 
     def _backward_wide(self, gy, widen=None):

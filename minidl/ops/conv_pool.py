@@ -16,7 +16,8 @@ Values and gradients are those of the three ops:
     z = conv2d(x, w, b),   y = relu(max_pool2d(z))   (max and ReLU commute: see MaxPool2dReLU)
     dL/dz = the pool's routing of dL/dy * (y > 0);   dL/dx, dL/dw, dL/db = Conv2d's backward of dL/dz
 
-Fused when both fast paths apply (`fusable`): a stride-1 convolution and a pool whose windows tile
+On the CPU only (a GPU runs the whole batch in one product: Backend.launch_bound), and when both fast
+paths apply (`fusable`): a stride-1 convolution and a pool whose windows tile
 its output (stride = kernel, no padding, Ho and Wo divisible). The product-layout route also needs u
 (the convolution's rows per block) a multiple of kh and Wp a multiple of kw; otherwise each chunk is
 copied to a small dense scratch and pooled there (MaxPool2d's tiled pool), with the plain backwards.
@@ -178,7 +179,8 @@ def conv2d_relu_max_pool2d(x, w, b=None, stride=1, padding=0, pool_kernel=2, poo
         kernel = _pair(pool_kernel, "kernel_size", "max_pool2d", minimum=1)
         conv_hw = (x.shape[2] + 2 * padding[0] - w.shape[2] + 1, x.shape[3] + 2 * padding[1] - w.shape[3] + 1)
         pool_stride_pair = kernel if pool_stride is None else _pair(pool_stride, "stride", "max_pool2d", minimum=1)
-        if fusable(stride, conv_hw, kernel, pool_stride_pair, _pair(pool_padding, "padding", "max_pool2d")):
+        if not x._backend.launch_bound and fusable(stride, conv_hw, kernel, pool_stride_pair,
+                                                   _pair(pool_padding, "padding", "max_pool2d")):
             needs = x.requires_grad or w.requires_grad or (b is not None and b.requires_grad)
             fn = Conv2dReLUMaxPool2d(padding, kernel, needs and is_grad_enabled())
             return fn(x, w) if b is None else fn(x, w, b)

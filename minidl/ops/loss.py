@@ -166,6 +166,12 @@ class BinaryCrossEntropyWithLogits(_ElementwiseLoss):
         return gx, gt
 
 
+# CrossEntropy's backward without class weights or smoothing as one elementwise kernel (the GPU:
+# Backend.elementwise_kernel):  dL/dz[i, j] = (p[i, j] - [j == t_i]) · dL/dloss_i  (dL/dloss: one value, or per row)
+_SOFTMAX_MINUS_ONEHOT = ("cross_entropy_backward", "T p, raw I t, raw T g, int64 c, int64 g_step", "T gz",
+                         "ptrdiff_t row = i / c; gz = (p - (T)(i % c == t[row])) * g[row * g_step];")
+
+
 class CrossEntropy(Function):
     """Softmax cross-entropy of logits z (N, C) against class indices t (N,), fused via log-sum-exp:
 
@@ -211,6 +217,10 @@ class CrossEntropy(Function):
         eps, w, t = self.smoothing, self.weight, self.target
         if self.reduction == "mean":
             gy = gy / self.denominator
+        if w_t is None and not eps:  # the common case, in one kernel where the device compiles them
+            kernel = self.backend.elementwise_kernel(*_SOFTMAX_MINUS_ONEHOT)
+            if kernel is not None:
+                return kernel(p, t, gy.reshape(-1), c, int(gy.size > 1), self.xp.empty_like(p))
         g = gy if self.reduction == "none" else self.xp.broadcast_to(gy, (n,))
         g_target = g if w_t is None else g * w_t           # dL/dloss_i * w[t_i]
         coef = g_target * (1 - eps)
@@ -301,11 +311,13 @@ def _class_targets(op, target, like, n, c):
         raise ShapeError(f"{op}: input of shape ({n}, {c}) needs a target of shape ({n},) (one class index per "
                          f"row), got target of shape {t.shape}")
     if n:
-        bad = (t < 0) | (t >= c)
-        if bool(bad.any()):
-            value = int(t[bad][0])
-            raise ArgumentError(f"{op}: target {value} is out of bounds: class indices must be in [0, {c}) "
-                             f"for input with {c} classes")
+        def out_of_bounds():
+            value = int(t[(t < 0) | (t >= c)][0])
+            return ArgumentError(f"{op}: target {value} is out of bounds: class indices must be in [0, {c}) "
+                                 f"for input with {c} classes")
+
+        unsigned = t if t.dtype.kind == "u" else t.view(t.dtype.str.replace("i", "u"))  # negatives wrap to huge
+        like._backend.check((unsigned >= c).any(), out_of_bounds)  # on a GPU: raised at the next host read
     return t
 
 

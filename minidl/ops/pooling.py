@@ -7,9 +7,18 @@ NumPy: its inner loops are only kw long.)
 """
 
 from minidl.autograd import Function, is_grad_enabled
-from minidl.ops.activation import ReLU
+from minidl.ops.activation import ReLU, relu_grad
 from minidl.errors import ArgumentError, DTypeError, ShapeError
-from minidl.ops.conv import _pair, pad_spatial, window
+from minidl.ops.conv import _pair, add_windows_back, crop_spatial, pad_spatial, window
+
+
+WINDOW_ROWS = (0, 1, 4, 5, 2, 3)  # the window view (N, C, kh, kw, Ho, Wo) as (N, C, Ho, Wo, kh, kw)
+
+
+# MaxPool2d's routing on launch-bound devices as one kernel where the device compiles them:
+#     routed[m, k] = dL/dy[m] if k is the argmax of window m, else 0   (m: flat window index, k < kh*kw)
+_ROUTE_TO_ARGMAX = ("max_pool_route", "raw I index, raw T g, int64 size", "T routed",
+                    "ptrdiff_t m = i / size; routed = index[m] == i % size ? g[m] : (T)0;")
 
 
 def _offsets(kernel_size):
@@ -73,7 +82,36 @@ class MaxPool2d(Function):
         self.backend.parallel(route, n * c, gx.size)
         return gx.reshape(n, c, h, w)
 
+    def _forward_windows(self, x):
+        """For devices where each array call is a launch (Backend.launch_bound): every window copied
+        into a row of (N, C, Ho, Wo, kh*kw), then one max and one argmax (the first maximum) per row."""
+        xp, (kh, kw) = self.xp, self.kernel_size
+        xpad = pad_spatial(xp, x, self.padding, fill=-float("inf"))
+        windows = self.backend.sliding_windows(xpad, self.kernel_size, self.stride)  # (N, C, kh, kw, Ho, Wo)
+        n, c, _, _, ho, wo = windows.shape
+        rows = xp.ascontiguousarray(windows.transpose(WINDOW_ROWS)).reshape(n, c, ho, wo, kh * kw)
+        if self.keep_index:
+            self.saved = (rows.argmax(axis=-1),)
+            self.shapes = (x.shape, xpad.shape, (ho, wo))
+        return rows.max(axis=-1)
+
+    def _backward_windows(self, gy):
+        """dL/dy to the argmax of each window's row, then one scatter-add back onto the input."""
+        xp, (kh, kw) = self.xp, self.kernel_size
+        (index,) = self.saved
+        x_shape, padded_shape, (ho, wo) = self.shapes
+        kernel = self.backend.elementwise_kernel(*_ROUTE_TO_ARGMAX)
+        if kernel is None:
+            routed = (index[..., None] == xp.arange(kh * kw)) * gy[..., None]  # (N, C, Ho, Wo, kh*kw)
+        else:
+            routed = kernel(index, gy, kh * kw, xp.empty(index.shape + (kh * kw,), gy.dtype))
+        routed = routed.reshape(index.shape + (kh, kw))
+        gpad = add_windows_back(self.backend, routed, padded_shape, self.kernel_size, self.stride, WINDOW_ROWS)
+        return crop_spatial(gpad, self.padding, x_shape)
+
     def forward(self, x):
+        if self.backend.launch_bound:
+            return self._forward_windows(x)
         if self.tiled(x):
             return self._forward_tiled(x)
         xp = self.xp
@@ -96,6 +134,8 @@ class MaxPool2d(Function):
         return y
 
     def backward(self, gy):
+        if self.backend.launch_bound:
+            return self._backward_windows(gy)
         if self.shapes[1] is None:
             return self._backward_tiled(gy)
         xp = self.xp
@@ -109,8 +149,7 @@ class MaxPool2d(Function):
                 target += gy * (index == k)
             else:  # each input element lies in at most one window: write, do not add
                 xp.multiply(gy, index == k, out=target)
-        ph, pw = self.padding
-        return gpad[:, :, ph:ph + h, pw:pw + w] if (ph or pw) else gpad
+        return crop_spatial(gpad, self.padding, (n, c, h, w))
 
 
 class MaxPool2dReLU(MaxPool2d):
@@ -134,7 +173,7 @@ class MaxPool2dReLU(MaxPool2d):
     def relu_backward(self, gy):
         """dL/dy * (y > 0): the ReLU's part of the backward (self.out is the output's own array: keeping
         it costs no memory)."""
-        return gy * (self.out > 0)
+        return relu_grad(self.backend, self.out, gy)
 
 
 def tiled_max(xp, x5, y, row, col):
@@ -197,8 +236,7 @@ class AvgPool2d(Function):
         for i, j in _offsets(self.kernel_size):
             target = window(gpad, i, j, self.stride, out_hw)
             target += g
-        ph, pw = self.padding
-        return gpad[:, :, ph:ph + h, pw:pw + w] if (ph or pw) else gpad
+        return crop_spatial(gpad, self.padding, (n, c, h, w))
 
 
 def _pool_arguments(op, x, kernel_size, stride, padding):

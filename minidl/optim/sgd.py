@@ -4,6 +4,17 @@ from minidl.errors import ArgumentError
 from minidl.optim.optimizer import Optimizer, check_nonnegative
 
 
+# The momentum step (after the first) as one elementwise kernel, for devices that compile them (the
+# GPU: Backend.elementwise_kernel); the same formulas as SGD._update's array code:
+#     d = g + weight_decay·p;   v ← momentum·v + (1 - dampening)·d;   p ← p - lr·(v, or d + momentum·v)
+_MOMENTUM_STEP = {
+    nesterov: ("sgd_nesterov" if nesterov else "sgd_momentum",
+               "T g, T lr, T momentum, T damp, T weight_decay", "T param, T velocity",
+               "T d = g + weight_decay * param; velocity = momentum * velocity + damp * d; "
+               f"param -= lr * ({'d + momentum * velocity' if nesterov else 'velocity'});")
+    for nesterov in (False, True)}
+
+
 class SGD(Optimizer):
     """SGD(params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False): PyTorch's formulas.
 
@@ -42,6 +53,11 @@ class SGD(Optimizer):
         lr, dampening, nesterov = float(group["lr"]), float(group["dampening"]), group["nesterov"]
         xp = p.backend.xp
         data = p.data
+        buf = state.get("momentum_buffer") if momentum != 0 else None
+        kernel = None if buf is None else p.backend.elementwise_kernel(*_MOMENTUM_STEP[nesterov])
+        if kernel is not None:  # a GPU: the whole momentum step below in one launch
+            kernel(grad, lr, momentum, 1 - dampening, weight_decay, data, buf)
+            return
         if weight_decay != 0:
             # a new array (the gradient itself is never written to); out= keeps 0-d results arrays
             grad = xp.add(grad, weight_decay * data, out=xp.empty_like(data))
