@@ -2,7 +2,7 @@
 # On a machine with an NVIDIA GPU, CuPy and (optionally) PyTorch CUDA: the `gpu` tests, `minidl bench` on
 # every backend, the CPU/GPU parity check and where a GPU step's time goes. Results go to $OUT (default
 # gpu-results/):
-#     bash benchmarks/gpu_checks.sh [pytest args...]
+#     bash benchmarks/gpu_checks.sh [pytest args...]      (BENCH_ARGS="--rounds 5": more for minidl bench)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT="${OUT:-gpu-results}"
@@ -19,7 +19,7 @@ echo "== pytest -m gpu"
 timeout "${TEST_SECONDS:-330}" $py -m pytest -m gpu -q -p no:cacheprovider "$@" 2>&1 | tee "$OUT/gpu_tests.log" | tail -60
 
 echo "== minidl bench"
-timeout "${BENCH_SECONDS:-240}" $py -m minidl bench --batch-sizes ${BATCHES:-64 256 1024 4096} --out "$OUT/bench" 2>&1 | tail -40
+timeout "${BENCH_SECONDS:-240}" $py -m minidl bench --batch-sizes ${BATCHES:-64 256 1024 4096} ${BENCH_ARGS:-} --out "$OUT/bench" 2>&1 | tail -40
 
 echo "== minidl parity"
 for model in lenet mlp; do timeout 60 $py -m minidl parity --model "$model"; done 2>&1 | tee "$OUT/parity.txt"
