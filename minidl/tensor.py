@@ -154,8 +154,7 @@ class Tensor:
         """The value of a single-element tensor as a Python number."""
         if self.data.size != 1:
             raise ShapeError(f"item() needs a single-element tensor, this one has shape {self.shape}")
-        self._backend.raise_pending_checks()  # a check deferred on the GPU surfaces at the host's next read
-        return self.data.item()
+        return self._backend.to_host(self.data).item()  # to_host: where checks deferred on a GPU surface
 
     def to(self, device):
         """This tensor on `device` ('cpu' or 'cuda'); itself when already there. Differentiable."""

@@ -119,10 +119,13 @@ class Conv2d(Function):
     def __init__(self, stride, padding):
         self.stride, self.padding = stride, padding
 
+    def _wide(self):
+        """True when the stride-1 route runs (on the CPU; a launch-bound device takes whole-batch columns)."""
+        return self.stride == (1, 1) and not self.backend.launch_bound
+
     def forward(self, x, w, b=None):
-        if self.stride == (1, 1) and not self.backend.launch_bound:
+        if self._wide():
             return self._forward_wide(x, w, b)
-        self.wide = False
         xp = self.xp
         n, c, h, wd = x.shape
         o, _, kh, kw = w.shape
@@ -185,7 +188,6 @@ class Conv2d(Function):
         reads, geometry in self.blocks) while it is still in cache, and no full output is made
         (Conv2dReLUMaxPool2d pools the chunks there)."""
         xp, backend = self.xp, self.backend
-        self.wide = True
         xpad = xp.ascontiguousarray(pad_spatial(xp, x, self.padding))
         n, c, hp, wp = xpad.shape
         o, _, kh, kw = w.shape
@@ -237,7 +239,7 @@ class Conv2d(Function):
             xp.copyto(*((rest, tail) if to_dense else (tail, rest)))
 
     def backward(self, gy):
-        if self.wide:
+        if self._wide():
             return self._backward_wide(gy)
         xp = self.xp
         cols, w = self.saved

@@ -311,13 +311,14 @@ def _class_targets(op, target, like, n, c):
         raise ShapeError(f"{op}: input of shape ({n}, {c}) needs a target of shape ({n},) (one class index per "
                          f"row), got target of shape {t.shape}")
     if n:
-        def out_of_bounds():
-            value = int(t[(t < 0) | (t >= c)][0])
-            return ArgumentError(f"{op}: target {value} is out of bounds: class indices must be in [0, {c}) "
-                                 f"for input with {c} classes")
-
         unsigned = t if t.dtype.kind == "u" else t.view(t.dtype.str.replace("i", "u"))  # negatives wrap to huge
-        like._backend.check((unsigned >= c).any(), out_of_bounds)  # on a GPU: raised at the next host read
+        bad = unsigned >= c
+
+        def out_of_bounds():
+            return ArgumentError(f"{op}: target {int(t[bad][0])} is out of bounds: class indices must be in "
+                                 f"[0, {c}) for input with {c} classes")
+
+        like._backend.check(bad.any(), out_of_bounds)  # on a GPU: raised at the next host read
     return t
 
 

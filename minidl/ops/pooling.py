@@ -99,7 +99,7 @@ class MaxPool2d(Function):
         """dL/dy to the argmax of each window's row, then one scatter-add back onto the input."""
         xp, (kh, kw) = self.xp, self.kernel_size
         (index,) = self.saved
-        x_shape, padded_shape, (ho, wo) = self.shapes
+        x_shape, padded_shape, _ = self.shapes
         kernel = self.backend.elementwise_kernel(*_ROUTE_TO_ARGMAX)
         if kernel is None:
             routed = (index[..., None] == xp.arange(kh * kw)) * gy[..., None]  # (N, C, Ho, Wo, kh*kw)

@@ -61,14 +61,9 @@ class SGD(Optimizer):
         if weight_decay != 0:
             # a new array (the gradient itself is never written to); out= keeps 0-d results arrays
             grad = xp.add(grad, weight_decay * data, out=xp.empty_like(data))
-        buf = None
-        if momentum != 0:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = grad.copy()
-                momentum_now = False  # v ← g at the first step
-            else:
-                momentum_now = True
+        momentum_now = buf is not None  # v ← g at the first step
+        if momentum != 0 and buf is None:
+            buf = state["momentum_buffer"] = grad.copy()
         # p ← p - lr·g through a scratch array kept per parameter: no new temporary each step, and
         # Python floats stay weak scalars. Large parameters are split by rows across threads.
         scratch = self._scratch_for(p)
