@@ -12,6 +12,7 @@ Unless `retain_graph=True`, each node drops what it saved for backward as soon a
 import contextlib
 import contextvars
 import itertools
+import operator
 import re
 
 import numpy as np
@@ -113,7 +114,7 @@ class Function:
             raise error from exc
         out_backend = self.output_backend or backend
         if type(out) is not out_backend.array_type:
-            out = device_array(out_backend, out, lambda: f"{self.name}.forward")
+            out = _forward_output(self, out_backend, out)
         if _op_watchers.get():  # detect_anomaly(), parity recording
             anomaly.check_forward(self, inputs, out)
         if True in needs_grad and _grad_enabled.get():
@@ -144,6 +145,13 @@ class Function:
 
     def __repr__(self):
         return f"<{self.name} backward>"
+
+
+def _forward_output(fn, backend, out):
+    """`fn.forward`'s result as an array of `backend`: NumPy returns a scalar for a 0-d result."""
+    if isinstance(out, backend.scalar_types):
+        return backend.xp.asarray(out)
+    return device_array(backend, out, lambda: f"{fn.name}.forward")
 
 
 def forward_error(op, arrays, exc):
@@ -206,8 +214,7 @@ def topological_order(root):
     return nodes
 
 
-def _sequence_of(fn):
-    return fn.sequence
+_sequence_of = operator.attrgetter("sequence")
 
 
 def run_backward(root, seed, retain_graph=False, on_node=None):
@@ -237,7 +244,7 @@ def run_backward(root, seed, retain_graph=False, on_node=None):
             raise GraphError(f"{fn.name}.backward returned {len(grad_inputs)} gradients for "
                              f"{len(inputs)} inputs")
         checked = [] if keep_checked else None
-        for i, (x, gx, needed) in enumerate(zip(inputs, grad_inputs, fn.needs_grad)):
+        for x, gx, needed in zip(inputs, grad_inputs, fn.needs_grad):
             if not needed:
                 if keep_checked:
                     checked.append(None)
@@ -247,7 +254,7 @@ def run_backward(root, seed, retain_graph=False, on_node=None):
             # converted or rejected, with a message, by _checked_gradient
             if type(gx) is not type(data) or gx.shape != data.shape or (gx.dtype is not data.dtype
                                                                           and gx.dtype != data.dtype):
-                gx = _checked_gradient(fn, i, x, gx)
+                gx = _checked_gradient(fn, _position(inputs, grad_inputs, x, gx), x, gx)
             if keep_checked:
                 checked.append(gx)
             grad_fn = x.grad_fn
@@ -273,6 +280,11 @@ def _accumulate(tensor, grad_array):
         tensor.grad = _make_tensor(grad_array, tensor._backend, False, None)
     else:
         tensor.grad = _make_tensor(tensor.grad.data + grad_array, tensor._backend, False, None)
+
+
+def _position(inputs, grad_inputs, x, gx):
+    """The index k with inputs[k] is x and grad_inputs[k] is gx (for messages: the loop does not count)."""
+    return next(k for k, (a, g) in enumerate(zip(inputs, grad_inputs)) if a is x and g is gx)
 
 
 def _checked_gradient(fn, i, x, gx):

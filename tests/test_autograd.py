@@ -174,6 +174,33 @@ def test_engine_rejects_a_backward_with_the_wrong_shape():
         BadShape()(x).sum().backward()
 
 
+
+@pytest.mark.parametrize("same_tensor", [False, True])
+def test_engine_names_the_input_whose_gradient_is_wrong(same_tensor):
+    class SecondBad(Function):
+        def forward(self, a, b):
+            return a * b
+
+        def backward(self, gy):
+            return gy, gy[:1]  # right for input 0, wrong for input 1
+
+    a = leaf([1.0, 2.0])
+    b = a if same_tensor else leaf([3.0, 4.0])
+    with pytest.raises(mdl.ShapeError, match=r"SecondBad.*shape \(1,\) for input 1 of shape \(2,\)"):
+        SecondBad()(a, b).sum().backward()
+
+
+def test_engine_rejects_none_for_an_input_that_needs_a_gradient():
+    class Forgets(Function):
+        def forward(self, a, b):
+            return a + b
+
+        def backward(self, gy):
+            return gy, None
+
+    with pytest.raises(mdl.GraphError, match="Forgets.backward returned None for input 1"):
+        Forgets()(leaf([1.0]), leaf([2.0])).sum().backward()
+
 def test_engine_rejects_a_backward_that_leaks_float64_into_float32():
     class Leaky(Function):
         def forward(self, x):
