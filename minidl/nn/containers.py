@@ -59,6 +59,6 @@ def _fusable(*layers):
     reads each chunk of the convolution's output while it is in cache (F.conv2d_relu_max_pool2d).
     Same values, same gradients, less memory traffic. A hook (Monitor's, yours) or anomaly mode, which
     name each layer, keep the layers apart."""
-    if [type(layer) for layer in layers[-2:]] != [ReLU, MaxPool2d]:
+    if type(layers[-1]) is not MaxPool2d or type(layers[-2]) is not ReLU:
         return False
     return not any(layer._forward_hooks for layer in layers) and not anomaly._enabled.get()

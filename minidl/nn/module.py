@@ -94,10 +94,11 @@ class Module:
                 out = self.forward(*args, **kwargs)
         else:
             out = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, out)
-            if result is not None:
-                out = result
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):  # a copy: a hook may remove itself
+                result = hook(self, args, out)
+                if result is not None:
+                    out = result
         return out
 
     def _anomaly_name(self):

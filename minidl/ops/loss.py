@@ -179,7 +179,10 @@ class CrossEntropy(Function):
         loss_i = -(1 - ε) w[t_i] log p[i, t_i]  -  (ε / C) Σ_c w[c] log p[i, c]     (ε: label smoothing)
         dloss_i/dz_i = ((1 - ε) w[t_i] + (ε / C) Σ_c w[c]) p_i  -  (1 - ε) w[t_i] onehot(t_i)  -  (ε / C) w
     (w = 1 without class weights). "mean" divides the sum by Σ_i w[t_i] (N without weights), as PyTorch.
-    Saves p, t and w[t].
+    Saves p (as its transpose, (C, N)) and w[t].
+
+    The work runs on zᵀ (C, N): NumPy reduces a short last axis one row at a time (~40 ns a row: 37 µs
+    for the row maxima of a (512, 10) batch), but reduces the first axis as C contiguous passes (2 µs).
     """
 
     def __init__(self, target, weight, reduction, label_smoothing):
@@ -190,18 +193,22 @@ class CrossEntropy(Function):
         xp = self.xp
         n, c = z.shape
         t, w, eps = self.target, self.weight, self.smoothing
-        shifted = z - z.max(axis=1, keepdims=True)
-        p = xp.exp(shifted)
-        total = p.sum(axis=1, keepdims=True)
-        log_p = shifted - xp.log(total)
-        p /= total
+        s = xp.ascontiguousarray(z.T)            # (C, N), then s = z - max_c z, the shifted logits
+        s -= s.max(axis=0)
         rows = xp.arange(n)
+        loss = -s[t, rows]                       # -s[i, t_i] ...
+        if eps:
+            weighted_s = s.sum(axis=0) if w is None else w @ s       # Σ_c w[c] s[i, c]
+        p = xp.exp(s, out=s)
+        total = p.sum(axis=0)
+        log_total = xp.log(total)
+        loss += log_total                        # ... + log Σ_c exp s[i, c] = -log p[i, t_i]
+        p /= total
         w_t = None if w is None else w[t]
-        loss = -log_p[rows, t]
         if w_t is not None:
             loss *= w_t
-        if eps:
-            smooth = -(log_p.sum(axis=1) if w is None else (log_p * w).sum(axis=1))
+        if eps:  # -Σ_c w[c] log p[i, c] = Σ_c w[c] · log_total_i - Σ_c w[c] s[i, c]
+            smooth = (c if w is None else w.sum()) * log_total - weighted_s
             loss = loss * (1 - eps) + smooth * (eps / c)
         self.saved = (p, w_t)
         if self.reduction == "none":
@@ -212,26 +219,26 @@ class CrossEntropy(Function):
         return loss.sum() / self.denominator
 
     def backward(self, gy):
-        p, w_t = self.saved
-        n, c = p.shape
+        p, w_t = self.saved                      # p: (C, N)
+        c, n = p.shape
         eps, w, t = self.smoothing, self.weight, self.target
         if self.reduction == "mean":
             gy = gy / self.denominator
         if w_t is None and not eps:  # the common case, in one kernel where the device compiles them
             kernel = self.backend.elementwise_kernel(*_SOFTMAX_MINUS_ONEHOT)
             if kernel is not None:
-                return kernel(p, t, gy.reshape(-1), c, int(gy.size > 1), self.xp.empty_like(p))
+                return kernel(p.T, t, gy.reshape(-1), c, int(gy.size > 1), self.xp.empty((n, c), dtype=p.dtype))
         g = gy if self.reduction == "none" else self.xp.broadcast_to(gy, (n,))
         g_target = g if w_t is None else g * w_t           # dL/dloss_i * w[t_i]
-        coef = g_target * (1 - eps)
+        coef = g_target * (1 - eps) if eps else g_target
         if eps:
             weight_total = c if w is None else w.sum()  # Σ_c w[c]
             coef = coef + g * (weight_total * (eps / c))
-        gz = p * coef.reshape(n, 1)
-        gz[self.xp.arange(n), t] -= g_target * (1 - eps)
+        gz = p * coef                                      # (C, N): row c of p times dL/dloss_i
+        gz[t, self.xp.arange(n)] -= g_target * (1 - eps) if eps else g_target
         if eps:
-            gz -= g.reshape(n, 1) * ((eps / c) if w is None else w * (eps / c))
-        return gz
+            gz -= g * ((eps / c) if w is None else (w * (eps / c)).reshape(c, 1))
+        return gz.T                                        # (N, C), a view
 
 
 class NLLLoss(Function):
