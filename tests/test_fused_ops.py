@@ -214,11 +214,25 @@ def test_scalar_constants_are_cached_read_only_and_keep_their_sign():
     a, b = (x * 0.5).grad_fn, (x * 0.5).grad_fn
     assert a is None and b is None  # no graph without requires_grad
     xr = mdl.tensor([1.0, -2.0], requires_grad=True)
-    c1, c2 = (xr * 0.5).grad_fn.inputs[1], (xr * 0.5).grad_fn.inputs[1]
+    c1, c2 = (xr / 0.5).grad_fn.inputs[1], (xr / 0.5).grad_fn.inputs[1]
     assert c1 is c2 and not c1.data.flags.writeable
     assert np.signbit((x * -0.0).numpy()).tolist() == [True, False]  # -0.0 is not the cached 0.0
     assert (mdl.tensor([1, 2]) * 1).dtype == np.int64 and (mdl.tensor([1, 2]) * 1.5).dtype == np.float64
     assert (x * True).dtype == np.float32 and (x + 1).dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_tensor_and_a_python_number_make_one_input_nodes_with_numpys_values(dtype):
+    values = np.array([1.5, -2.0, 0.0, -0.0, 3e38 if dtype == np.float32 else 1e300], dtype=dtype)
+    x = mdl.tensor(values, requires_grad=True)
+    for y, expected in [(x + 2.5, values + 2.5), (3 + x, 3 + values), (x - 2.5, values - 2.5),
+                        (x - 0.0, values - 0.0), (x * -1.5, values * -1.5), (2 * x, 2 * values)]:
+        assert len(y.grad_fn.inputs) == 1 and y.dtype == dtype
+        np.testing.assert_array_equal(y.numpy(), expected)  # bit for bit, signs of zero included
+        assert np.signbit(y.numpy()).tolist() == np.signbit(expected).tolist()
+    (x * -1.5 + 2.0 - 1).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full(5, -1.5, dtype))
+    assert len((x + True).grad_fn.inputs) == 2  # a bool number keeps the two-input op (NumPy's bool rules)
 
 
 def test_backward_order_follows_creation_on_a_diamond_and_a_deep_chain():

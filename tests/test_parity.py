@@ -33,7 +33,7 @@ def test_the_first_differing_op_and_its_layer_are_named():
     report = check_parity(lenet(Skewed()), x, devices=("cpu", "strict"), loss_fn=nn.CrossEntropyLoss(),
                           target=[1, 3])
     assert not report.ok
-    assert report.first_mismatch["op"] == "Add" and "3 (Skewed)" in report.first_mismatch["layer"]
+    assert report.first_mismatch["op"] == "AddScalar" and "3 (Skewed)" in report.first_mismatch["layer"]
     assert "max abs diff 0.001" in str(report)
 
 

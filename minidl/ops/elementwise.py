@@ -22,6 +22,49 @@ def _pair(a, b):
     return a, b
 
 
+def _tensor_and_number(a, b):
+    """(x, c) when one of a, b is a floating-point Tensor x and the other a Python int or float c (in
+    either order), else None: such a pair runs through the one-input scalar ops below."""
+    if type(b) in _NUMBERS and isinstance(a, Tensor) and a.data.dtype.kind == "f":
+        return a, b
+    if type(a) in _NUMBERS and isinstance(b, Tensor) and b.data.dtype.kind == "f":
+        return b, a
+    return None
+
+
+_NUMBERS = {float, int}  # exact types: bool is kept apart (True + x is an integer operation in NumPy)
+
+
+class AddScalar(Function):
+    """y = x + c, c a Python number;   dL/dx = dL/dy.   (PyTorch's add(Tensor, Scalar).)
+
+    One input instead of a constant tensor: no cached constant to look up, no broadcasting to undo.
+    c stays a Python number, a weak scalar for NumPy 2: a float32 x gives a float32 y.
+    """
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        return x + self.c
+
+    def backward(self, gy):
+        return gy
+
+
+class MulScalar(Function):
+    """y = c · x, c a Python number;   dL/dx = c · dL/dy."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        return x * self.c
+
+    def backward(self, gy):
+        return gy * self.c
+
+
 class Add(Function):
     """y = a + b;   dL/da = dL/dy,   dL/db = dL/dy   (each summed back to its input's shape)."""
 
@@ -34,6 +77,10 @@ class Add(Function):
 
 
 def add(a, b):
+    scalar = _tensor_and_number(a, b)
+    if scalar is not None:
+        x, c = scalar
+        return AddScalar(c)(x)
     return Add()(*_pair(a, b))
 
 
@@ -49,6 +96,8 @@ class Sub(Function):
 
 
 def sub(a, b):
+    if isinstance(a, Tensor) and _tensor_and_number(a, b) is not None:
+        return AddScalar(-b)(a)  # x - c = x + (-c) exactly, in IEEE arithmetic
     return Sub()(*_pair(a, b))
 
 
@@ -68,6 +117,10 @@ class Mul(Function):
 
 
 def mul(a, b):
+    scalar = _tensor_and_number(a, b)
+    if scalar is not None:
+        x, c = scalar
+        return MulScalar(c)(x)
     return Mul()(*_pair(a, b))
 
 
