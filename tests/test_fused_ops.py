@@ -56,6 +56,52 @@ def test_linear_matches_torch_forward_and_backward(torch):
         assert m.grad.dtype == np.float32
 
 
+def _mlp_with_weight_order(order):
+    mdl.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3)).astype(mdl.float64)
+    for layer in (model[0], model[2]):
+        layer.weight.data = np.asarray(layer.weight.data, order=order)
+    return model
+
+
+@pytest.mark.parametrize("optimizer", [lambda ps: mdl.optim.SGD(ps, lr=0.1, momentum=0.9),
+                                       lambda ps: mdl.optim.Adam(ps, lr=0.01)])
+def test_column_major_linear_weights_train_exactly_as_row_major_ones(optimizer):
+    x = mdl.tensor(np.random.default_rng(1).standard_normal((4, 6)))
+    t = mdl.tensor([0, 2, 1, 2])
+    runs = {}
+    for order in ("C", "F"):
+        model = _mlp_with_weight_order(order)
+        opt = optimizer(model.parameters())
+        for _ in range(3):
+            opt.zero_grad()
+            F.cross_entropy(model(x), t).backward()
+            opt.step()
+        weight = model[0].weight
+        assert weight.data.flags[f"{order}_CONTIGUOUS"] and weight.grad.data.flags[f"{order}_CONTIGUOUS"]
+        assert all(v.flags[f"{order}_CONTIGUOUS"] for v in opt.state[weight].values() if hasattr(v, "flags"))
+        runs[order] = [p.numpy() for p in model.parameters()]
+    for c_order, f_order in zip(runs["C"], runs["F"]):
+        np.testing.assert_allclose(f_order, c_order, rtol=1e-12, atol=1e-14)
+
+
+def test_cpu_linear_weights_are_column_major_and_stay_so_through_saving_and_loading(tmp_path):
+    layer = nn.Linear(4, 3)
+    assert layer.weight.data.flags.f_contiguous and not layer.weight.data.flags.c_contiguous
+    assert nn.Linear(4, 3, device="strict").weight.data.flags.c_contiguous  # the GPU's stand-in: row-major
+    opt = mdl.optim.SGD(layer.parameters(), lr=0.1, momentum=0.9)
+    layer(mdl.ones(2, 4)).sum().backward()
+    opt.step()
+    mdl.save(layer.state_dict(), tmp_path / "layer.npz")
+    restored = nn.Linear(4, 3)
+    restored.load_state_dict(mdl.load(tmp_path / "layer.npz"))
+    np.testing.assert_array_equal(restored.weight.numpy(), layer.weight.numpy())
+    reloaded = mdl.optim.SGD(restored.parameters(), lr=0.1, momentum=0.9)
+    reloaded.load_state_dict(opt.state_dict())
+    assert restored.weight.data.flags.f_contiguous
+    assert reloaded.state[restored.weight]["momentum_buffer"].flags.f_contiguous
+
+
 # -- convolution: the wide-rows layout (stride 1) against the general layout and PyTorch -----------------------
 @pytest.mark.parametrize("shape,kernel,padding", [((2, 1, 9, 8), 3, 0), ((3, 2, 6, 7), (2, 3), 1),
                                                   ((2, 3, 5, 5), 5, 2), ((1, 2, 4, 6), 1, 0)])

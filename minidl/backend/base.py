@@ -28,6 +28,9 @@ class Backend:
     # the CPU prefers. The strict stand-in says True too, so CI runs the GPU's code paths.
     launch_bound = False
     defers_checks = False  # True where reading a flag stalls the host (the GPU): see `check`
+    # The memory order of a Linear weight W (out, in): "C" row-major, or "F" column-major (Wᵀ
+    # C-contiguous), whichever makes this device's x @ Wᵀ faster. Values never depend on it.
+    linear_weight_order = "C"
 
     def __init__(self, seed=None):
         self.seed(seed)

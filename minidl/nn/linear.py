@@ -1,5 +1,6 @@
 """Dense layers and the two shape-only layers: Linear, Identity, Flatten."""
 
+from minidl.backend import get_backend
 from minidl.errors import ShapeError
 from minidl.nn import functional as F
 from minidl.nn import init
@@ -21,7 +22,8 @@ class Linear(Module):
         super().__init__()
         self.in_features = size("Linear", "in_features", in_features, minimum=0)
         self.out_features = size("Linear", "out_features", out_features, minimum=0)
-        self.weight = empty_parameter((self.out_features, self.in_features), dtype, device)
+        self.weight = empty_parameter((self.out_features, self.in_features), dtype, device,
+                                      order=get_backend(device).linear_weight_order)
         self.bias = empty_parameter((self.out_features,), dtype, device) if bias else None
         if not bias:
             self.register_parameter("bias", None)

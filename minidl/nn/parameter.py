@@ -18,6 +18,10 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-def empty_parameter(shape, dtype=None, device="cpu"):
-    """A zero-filled Parameter (float32 by default) for a layer to initialise."""
-    return Parameter(zeros(shape, dtype=dtype, device=device))
+def empty_parameter(shape, dtype=None, device="cpu", order="C"):
+    """A zero-filled Parameter (float32 by default) for a layer to initialise, in memory order `order`
+    ("C" row-major, "F" column-major: see Backend.linear_weight_order)."""
+    p = Parameter(zeros(shape, dtype=dtype, device=device))
+    if order != "C":
+        p.data = p.backend.xp.zeros(p.shape, dtype=p.dtype, order=order)
+    return p

@@ -277,14 +277,14 @@ def _restore_value(p, index, field, value):
     if not hasattr(value, "shape") or not hasattr(value, "dtype"):
         return value
     array = p.backend.asarray(value)
-    if array is value:
-        array = array.copy()  # never share storage with the dict being loaded
-    if array.dtype.kind == "f" and array.dtype != p.dtype:
-        array = array.astype(p.dtype)
     if array.shape != p.shape:
         raise ShapeError(f"load_state_dict: state {field!r} of parameter {index} has shape {array.shape}, "
                          f"but that parameter has shape {p.shape}")
-    return array
+    if array.dtype.kind == "f":  # a new array in p's dtype and memory order (never the loaded dict's storage)
+        restored = p.backend.xp.empty_like(p.data)
+        restored[...] = array
+        return restored
+    return array.copy() if array is value else array
 
 
 def _describe(obj):

@@ -63,7 +63,7 @@ class SGD(Optimizer):
             grad = xp.add(grad, weight_decay * data, out=xp.empty_like(data))
         momentum_now = buf is not None  # v ← g at the first step
         if momentum != 0 and buf is None:
-            buf = state["momentum_buffer"] = grad.copy()
+            buf = state["momentum_buffer"] = xp.copy(grad)  # in grad's memory order (a Linear weight's is F)
         # p ← p - lr·g through a scratch array kept per parameter: no new temporary each step, and
         # Python floats stay weak scalars. Large parameters are split by rows across threads.
         scratch = self._scratch_for(p)
