@@ -56,6 +56,12 @@ def test_arrays_random_numbers_and_models_live_on_the_gpu():
     model = nn.Sequential(nn.Linear(4, 3)).to("cuda")
     assert all(isinstance(p.data, cupy.ndarray) for p in model.parameters())
     assert model(mdl.ones(2, 4, device="cuda")).device == "cuda"
+    # the CPU's column-major Linear weight arrives row-major (the GPU's order), the same values
+    layer = nn.Linear(4, 3)
+    host = layer.weight.numpy()
+    layer.to("cuda")
+    assert layer.weight.data.flags.c_contiguous
+    np.testing.assert_array_equal(cupy.asnumpy(layer.weight.data), host)
 
 
 @gpu

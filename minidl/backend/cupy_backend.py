@@ -48,7 +48,9 @@ class CupyBackend(Backend):
         super().__init__(seed)
 
     def from_host(self, array):
-        return self.xp.asarray(array)
+        # row-major on the GPU whatever the host's order (a CPU Linear weight is column-major: see
+        # Backend.linear_weight_order); CuPy's matmul copies operands to row-major anyway
+        return self.xp.asarray(array, order="C")
 
     def to_host(self, array):
         self.raise_pending_checks()
