@@ -22,14 +22,10 @@ def _pair(a, b):
     return a, b
 
 
-def _tensor_and_number(a, b):
-    """(x, c) when one of a, b is a floating-point Tensor x and the other a Python int or float c (in
-    either order), else None: such a pair runs through the one-input scalar ops below."""
-    if type(b) in _NUMBERS and isinstance(a, Tensor) and a.data.dtype.kind == "f":
-        return a, b
-    if type(a) in _NUMBERS and isinstance(b, Tensor) and b.data.dtype.kind == "f":
-        return b, a
-    return None
+def _scalar_op_applies(x, c):
+    """True when x is a floating-point Tensor and c a Python int or float: the pair runs through the
+    one-input scalar ops below."""
+    return type(c) in _NUMBERS and isinstance(x, Tensor) and x.data.dtype.kind == "f"
 
 
 _NUMBERS = {float, int}  # exact types: bool is kept apart (True + x is an integer operation in NumPy)
@@ -77,10 +73,10 @@ class Add(Function):
 
 
 def add(a, b):
-    scalar = _tensor_and_number(a, b)
-    if scalar is not None:
-        x, c = scalar
-        return AddScalar(c)(x)
+    if _scalar_op_applies(a, b):
+        return AddScalar(b)(a)
+    if _scalar_op_applies(b, a):
+        return AddScalar(a)(b)
     return Add()(*_pair(a, b))
 
 
@@ -96,7 +92,7 @@ class Sub(Function):
 
 
 def sub(a, b):
-    if isinstance(a, Tensor) and _tensor_and_number(a, b) is not None:
+    if _scalar_op_applies(a, b):
         return AddScalar(-b)(a)  # x - c = x + (-c) exactly, in IEEE arithmetic
     return Sub()(*_pair(a, b))
 
@@ -117,10 +113,10 @@ class Mul(Function):
 
 
 def mul(a, b):
-    scalar = _tensor_and_number(a, b)
-    if scalar is not None:
-        x, c = scalar
-        return MulScalar(c)(x)
+    if _scalar_op_applies(a, b):
+        return MulScalar(b)(a)
+    if _scalar_op_applies(b, a):
+        return MulScalar(a)(b)
     return Mul()(*_pair(a, b))
 
 
