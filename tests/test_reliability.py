@@ -22,6 +22,14 @@ from minidl.errors import (ArgumentError, ArgumentTypeError, DeviceError, DTypeE
 from minidl.train import EarlyStopping, ModelCheckpoint, Trainer
 
 
+def assert_raises_naming(call, cls, words):
+    """call() raises cls, with every one of `words` in its message."""
+    with pytest.raises(cls) as info:
+        call()
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
 # -- the hierarchy ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("cls, builtin", [(ShapeError, ValueError), (DTypeError, TypeError), (DeviceError, TypeError),
                                           (ArgumentError, ValueError), (ArgumentTypeError, TypeError),
@@ -86,11 +94,7 @@ MESSAGES = [
 def test_error_messages_name_the_function_what_was_expected_and_what_came(call, cls, words):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with pytest.raises(cls) as info:
-            call()
-    message = str(info.value)
-    for word in words:
-        assert word in message, f"{word!r} missing from: {message}"
+        assert_raises_naming(call, cls, words)
 
 
 # -- checkpoints: atomic writes, damaged files --------------------------------------------------------------------------
@@ -368,10 +372,7 @@ def test_optimizer_step_with_a_bad_gradient(grad, cls, words):
     opt = optim.SGD([other, p], lr=0.1, momentum=0.9) if cls is DeviceError else optim.Adam([other, p])
     other.grad, p.grad = mdl.ones(2), grad()
     before = other.numpy()
-    with pytest.raises(cls) as info:
-        opt.step()
-    for word in words:
-        assert word in str(info.value), (word, str(info.value))
+    assert_raises_naming(opt.step, cls, words)
     assert np.array_equal(other.numpy(), before) and not opt.state  # checked before anything was updated
     p.grad = mdl.ones(3)  # the optimizer works once the gradient is right
     opt.step()
@@ -427,10 +428,7 @@ BAD_LAYER_ARGUMENTS = [
 @pytest.mark.parametrize("call, cls, words", BAD_LAYER_ARGUMENTS, ids=range(len(BAD_LAYER_ARGUMENTS)))
 def test_layer_constructors_reject_bad_sizes(call, cls, words):
     """Sizes are ints (not floats, strings or bools) in range, checked where the layer is built."""
-    with pytest.raises(cls) as info:
-        call()
-    for word in words:
-        assert word in str(info.value), (word, str(info.value))
+    assert_raises_naming(call, cls, words)
 
 
 def test_empty_linear_layers_work_as_in_pytorch():
@@ -477,10 +475,7 @@ ARGUMENT_ERRORS = [
 @pytest.mark.parametrize("call, cls, words", ARGUMENT_ERRORS, ids=range(len(ARGUMENT_ERRORS)))
 def test_out_of_range_arguments_of_ops_and_factories_are_minidl_errors(call, cls, words):
     """Still ValueError / TypeError (the class NumPy would raise), and a MinidlError naming the function."""
-    with pytest.raises(cls) as info:
-        call()
-    for word in words:
-        assert word in str(info.value), (word, str(info.value))
+    assert_raises_naming(call, cls, words)
 
 
 ARGUMENT_ERRORS = [
@@ -520,10 +515,7 @@ ARGUMENT_ERRORS = [
 @pytest.mark.parametrize("call, cls, words", [c[1:] for c in ARGUMENT_ERRORS], ids=[c[0] for c in ARGUMENT_ERRORS])
 def test_argument_errors_in_nn_and_optim(call, cls, words):
     """A MinidlError of the right class (still a ValueError/TypeError), naming the layer or optimizer and the value."""
-    with pytest.raises(cls) as info:
-        call()
-    for word in words:
-        assert word in str(info.value), (word, str(info.value))
+    assert_raises_naming(call, cls, words)
 
 
 def test_functional_dropout_on_an_int_tensor_is_a_dtype_error():
