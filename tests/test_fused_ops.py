@@ -231,6 +231,27 @@ def test_relu_output_used_twice_still_gets_both_gradients():
     np.testing.assert_allclose(z.grad.numpy(), expected)
 
 
+# -- reductions over a short last axis: through a transposed copy on the CPU ------------------------------------------
+@pytest.mark.parametrize("shape", [(300, 7), (5, 40, 3), (64, 32), (4, 33), (3, 5)])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_short_axis_reductions_equal_numpys(shape, order):
+    x = np.asarray(np.random.default_rng(5).standard_normal(shape), order=order)
+    cpu, last = mdl.backend("cpu"), (len(shape) - 1,)
+    np.testing.assert_array_equal(cpu.reduce(x, "max", last), x.max(axis=last, keepdims=True))
+    np.testing.assert_allclose(cpu.reduce(x, "sum", last), x.sum(axis=last, keepdims=True), rtol=1e-13, atol=1e-13)
+    assert cpu.reduce(x, "max", (0,)).shape == (1,) + shape[1:]  # other axes: NumPy's own reduction
+
+
+def test_softmax_family_on_a_batch_of_class_scores_matches_torch(torch):
+    z = np.random.default_rng(6).standard_normal((512, 10)).astype(np.float32)
+    cases = [(lambda t: F.softmax(t), lambda t: torch.softmax(t, -1)),
+             (lambda t: F.log_softmax(t), lambda t: torch.log_softmax(t, -1)),
+             (lambda t: t.logsumexp(axis=-1), lambda t: torch.logsumexp(t, -1))]
+    for ours, theirs in cases:
+        zm, zt = mdl.tensor(z, requires_grad=True), torch.tensor(z, requires_grad=True)
+        assert_backward_matches_torch(torch, ours(zm), theirs(zt), [zm], [zt], np.random.default_rng(8))
+
+
 # -- threads: the same numbers with and without them ----------------------------------------------------------------
 def test_threaded_passes_give_identical_results(monkeypatch):
     rng = np.random.default_rng(9)

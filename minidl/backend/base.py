@@ -120,6 +120,10 @@ class Backend:
         shape, strides = _window_geometry(x, kernel_size, stride)
         return self.xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
 
+    def reduce(self, x, method, axes):
+        """x.<method>(axis=axes, keepdims=True) for method "max" or "sum" (axes: a tuple of axes)."""
+        return getattr(x, method)(axis=axes, keepdims=True)
+
     def elementwise_kernel(self, name, in_params, out_params, operation):
         """A compiled elementwise kernel (CuPy's ElementwiseKernel: C `operation` over every element,
         outputs written in place) where the device has them; None here, and the caller runs its array
