@@ -195,14 +195,13 @@ class CrossEntropy(Function):
         t, w, eps = self.target, self.weight, self.smoothing
         s = xp.ascontiguousarray(z.T)            # (C, N), then s = z - max_c z, the shifted logits
         s -= s.max(axis=0)
-        rows = xp.arange(n)
-        loss = -s[t, rows]                       # -s[i, t_i] ...
+        target_s = s[t, xp.arange(n)]            # s[i, t_i] (a copy: s becomes p below)
         if eps:
             weighted_s = s.sum(axis=0) if w is None else w @ s       # Σ_c w[c] s[i, c]
         p = xp.exp(s, out=s)
         total = p.sum(axis=0)
         log_total = xp.log(total)
-        loss += log_total                        # ... + log Σ_c exp s[i, c] = -log p[i, t_i]
+        loss = log_total - target_s              # log Σ_c exp s[i, c] - s[i, t_i] = -log p[i, t_i]
         p /= total
         w_t = None if w is None else w[t]
         if w_t is not None:
