@@ -25,7 +25,7 @@ copied to a small dense scratch and pooled there (MaxPool2d's tiled pool), with 
 
 from minidl.autograd import Function, is_grad_enabled
 from minidl.ops.conv import Conv2d, _ceil_div, _pair, check_conv2d, conv2d
-from minidl.ops.pooling import MaxPool2dReLU, _running_max, relu_max_pool2d, tiled_max
+from minidl.ops.pooling import MaxPool2dReLU, _running_max, relu_max_pool2d, route_by_index, tiled_max
 
 
 def fusable(stride, conv_out_hw, pool_kernel, pool_stride, pool_padding):
@@ -132,12 +132,10 @@ class Conv2dReLUMaxPool2d(Function):
         conv._copy_blocks(grows, g, u // kh, lk, wp // kw, to_dense=False)
         grows = grows.reshape(o, u // kh, n * lk)
         gcols = xp.empty((o, u // kh, kh, n * lk), dtype=g.dtype)
-        for i in range(kh):
-            xp.multiply(grows, row == i, out=gcols[:, :, i])
+        route_by_index(xp, grows, row, [gcols[:, :, i] for i in range(kh)])
         gcols = gcols.reshape(o * u, n * lk)
         gz = xp.empty((o * u, n * length), dtype=g.dtype)
-        for j in range(kw):
-            xp.multiply(gcols, col == j, out=gz[:, j::kw])
+        route_by_index(xp, gcols, col, [gz[:, j::kw] for j in range(kw)])
         return gz
 
     def _widen_routed(self, gz):

@@ -74,10 +74,8 @@ class MaxPool2d(Function):
         gx = xp.empty((n * c, ho, kh, wo, kw), dtype=gy.dtype)
 
         def route(a, b):
-            for i in range(kh):
-                xp.multiply(g[a:b], row[a:b] == i, out=grow[a:b, :, i])
-            for j in range(kw):
-                xp.multiply(grow[a:b], col[a:b] == j, out=gx[a:b, ..., j])
+            route_by_index(xp, g[a:b], row[a:b], [grow[a:b, :, i] for i in range(kh)])
+            route_by_index(xp, grow[a:b], col[a:b], [gx[a:b, ..., j] for j in range(kw)])
 
         self.backend.parallel(route, n * c, gx.size)
         return gx.reshape(n, c, h, w)
@@ -174,6 +172,18 @@ class MaxPool2dReLU(MaxPool2d):
         """dL/dy * (y > 0): the ReLU's part of the backward (self.out is the output's own array: keeping
         it costs no memory)."""
         return relu_grad(self.backend, self.out, gy)
+
+
+def route_by_index(xp, g, index, outs):
+    """outs[j] = g where index == j, else 0, for each view outs[j] (index: a uint8 argmax in
+    [0, len(outs)), g's shape). Two outputs take two passes: outs[1] = g * index, outs[0] = g - outs[1]
+    (the index is its own mask), instead of a comparison and a product per output."""
+    if len(outs) == 2:
+        xp.multiply(g, index, out=outs[1])
+        xp.subtract(g, outs[1], out=outs[0])
+        return
+    for j, out in enumerate(outs):
+        xp.multiply(g, index == j, out=out)
 
 
 def tiled_max(xp, x5, y, row, col):
