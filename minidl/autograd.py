@@ -114,7 +114,7 @@ class Function:
             raise error from exc
         out_backend = self.output_backend or backend
         if type(out) is not out_backend.array_type:
-            out = _forward_output(self, out_backend, out)
+            out = device_array(out_backend, out, self._forward_place)  # NumPy: a scalar for a 0-d result
         if _op_watchers.get():  # detect_anomaly(), parity recording
             anomaly.check_forward(self, inputs, out)
         if True in needs_grad and _grad_enabled.get():
@@ -143,15 +143,11 @@ class Function:
     def name(self):
         return type(self).__name__
 
+    def _forward_place(self):  # where a bad forward result came from, for device_array's message
+        return f"{self.name}.forward"
+
     def __repr__(self):
         return f"<{self.name} backward>"
-
-
-def _forward_output(fn, backend, out):
-    """`fn.forward`'s result as an array of `backend`: NumPy returns a scalar for a 0-d result."""
-    if isinstance(out, backend.scalar_types):
-        return backend.xp.asarray(out)
-    return device_array(backend, out, lambda: f"{fn.name}.forward")
 
 
 def forward_error(op, arrays, exc):

@@ -190,6 +190,18 @@ def test_tiled_max_pool_matches_the_general_path_including_ties(kernel):
     np.testing.assert_array_equal(g1, g2)
 
 
+@pytest.mark.parametrize("kernel, padding", [((1, 2), (0, 1)), ((2, 1), (1, 0)), ((2, 2), (1, 1)), ((1, 2), (0, 0))])
+def test_max_pool_routing_matches_torch(torch, kernel, padding):
+    """Two-offset windows take route_by_index's two-pass form (the argmax as its own mask), on the
+    general path (padding) and the tiled one; four offsets the comparison per offset."""
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((2, 3, 6, 6)).astype(np.float32)
+    xm, xt = mdl.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ym = F.max_pool2d(xm, kernel, padding=padding)
+    yt = torch.nn.functional.max_pool2d(xt, kernel, padding=padding)
+    assert_backward_matches_torch(torch, ym, yt, [xm], [xt], rng)
+
+
 def test_max_pool_after_relu_is_fused_and_exact(device):
     rng = np.random.default_rng(6)
     z = rng.integers(-3, 4, size=(2, 3, 8, 8)).astype(np.float64)  # ties and all-negative windows

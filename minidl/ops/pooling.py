@@ -140,13 +140,12 @@ class MaxPool2d(Function):
         (index,) = self.saved
         (n, c, h, w), padded_shape, out_hw = self.shapes
         gpad = xp.zeros(padded_shape, dtype=gy.dtype)
-        overlap = self.stride[0] < self.kernel_size[0] or self.stride[1] < self.kernel_size[1]
-        for k, (i, j) in enumerate(_offsets(self.kernel_size)):
-            target = window(gpad, i, j, self.stride, out_hw)
-            if overlap:
+        targets = [window(gpad, i, j, self.stride, out_hw) for i, j in _offsets(self.kernel_size)]
+        if self.stride[0] < self.kernel_size[0] or self.stride[1] < self.kernel_size[1]:  # windows overlap
+            for k, target in enumerate(targets):
                 target += gy * (index == k)
-            else:  # each input element lies in at most one window: write, do not add
-                xp.multiply(gy, index == k, out=target)
+        else:  # each input element lies in at most one window: write, do not add
+            route_by_index(xp, gy, index, targets)
         return crop_spatial(gpad, self.padding, (n, c, h, w))
 
 
