@@ -136,6 +136,26 @@ def test_matches_pytorch_50_steps(torch, device, case):
     assert moved > 1e-3, "the parameters hardly moved: the comparison would prove little"
 
 
+SGD_CASES = [case for case in CASES if case[0] == "SGD"]
+
+
+@pytest.mark.parametrize("case", SGD_CASES, ids=[case_id(c) for c in SGD_CASES])
+def test_sgd_without_scipy_blas_matches_pytorch(torch, monkeypatch, case):
+    """SGD's CPU update goes through SciPy's axpy/scal when it can; without SciPy, NumPy does the same."""
+    from minidl.backend import numpy_backend
+    monkeypatch.setattr(numpy_backend, "_level1", False)  # as if `import scipy` had failed
+    assert numpy_backend._level1_blas("axpy", np.ones(2), np.ones(2)) is None
+    name, kwargs = case
+    weights, batches = make_problem(steps=20)
+
+    def build(module, params):
+        return getattr(module, name)(params, **kwargs)
+
+    ours, _ = train_minidl(build, weights, batches)
+    theirs, _ = train_torch(torch, build, weights, batches)
+    assert_params_close(ours, theirs)
+
+
 @pytest.fixture
 def torch_1thread(torch):
     """PyTorch on one thread: its multi-threaded log_softmax spins for ~40 ms a call on a busy 2-core box."""

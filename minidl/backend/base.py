@@ -4,6 +4,8 @@ Code above the backend writes array code as `xp.<function>(...)` with `xp = back
 data to the host only through `backend.to_host`. A backend also owns the device's random generator.
 """
 
+import contextlib
+
 import numpy as np
 
 
@@ -123,6 +125,18 @@ class Backend:
     def reduce(self, x, method, axes):
         """x.<method>(axis=axes, keepdims=True) for method "max" or "sum" (axes: a tuple of axes)."""
         return getattr(x, method)(axis=axes, keepdims=True)
+
+    def axpy(self, alpha, x, y):
+        """y ← alpha·x + y, in place (BLAS's axpy; alpha a Python number). x and y: the same shape."""
+        y += alpha * x
+
+    def scale(self, alpha, x):
+        """x ← alpha·x, in place (BLAS's scal)."""
+        x *= alpha
+
+    def in_place_updates(self):
+        """A context for a run of `axpy`/`scale` calls (an optimizer step); nothing to set up here."""
+        return contextlib.nullcontext()
 
     def elementwise_kernel(self, name, in_params, out_params, operation):
         """A compiled elementwise kernel (CuPy's ElementwiseKernel: C `operation` over every element,

@@ -1,5 +1,6 @@
 """The CPU backend: plain NumPy arrays."""
 
+import contextlib
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -101,6 +102,31 @@ class NumpyBackend(Backend):
             return getattr(by_columns, method)(axis=0).T[..., None]
         return getattr(x, method)(axis=axes, keepdims=True)
 
+    # -- in-place updates: BLAS level 1 ------------------------------------------------------------------
+    # An optimizer step is a few passes over every parameter. NumPy needs two for p ← p - lr·v (lr·v into
+    # a scratch array, then the subtraction); BLAS's axpy is one fused multiply-add pass. NumPy does not
+    # expose it; SciPy (which scikit-learn brings) does. SGD with momentum, MLP 784-256-128-10: 220 -> 126
+    # us a step's update (benchmarks/RESULTS.md, session 6).
+    def axpy(self, alpha, x, y):
+        routine = _level1_blas("axpy", x, y)
+        if routine is None:
+            y += alpha * x
+        else:
+            routine(x.ravel(order="K"), y.ravel(order="K"), a=alpha)
+
+    def scale(self, alpha, x):
+        routine = _level1_blas("scal", x, x)
+        if routine is None:
+            x *= alpha
+        else:
+            routine(alpha, x.ravel(order="K"))
+
+    def in_place_updates(self):
+        # SciPy's BLAS is often a second OpenBLAS with threads of its own: left to use them, its idle
+        # threads spin against NumPy's BLAS threads in the next matrix products (MLP steps 10x slower,
+        # measured). One thread inside, as around `parallel_blocks`; the setting is put back after.
+        return _blas_single_thread() if _scipy_blas() else contextlib.nullcontext()
+
     def sliding_windows(self, x, kernel_size, stride):
         shape, strides = _window_geometry(x, kernel_size, stride)
         return np.lib.stride_tricks.as_strided(x, shape=shape, strides=strides, writeable=False)
@@ -111,6 +137,37 @@ class NumpyBackend(Backend):
 
 _num_threads = None
 _blas = None
+_level1 = None
+
+
+def _level1_blas(name, x, y):
+    """SciPy's BLAS routine `name` ("axpy", "scal") for x and y, or None where NumPy must do it: other
+    dtypes, empty arrays, or x and y not both contiguous in the same order (their memory order must match
+    element for element, and y is written through a flat view of itself, never through a copy)."""
+    prefix = _BLAS_PREFIX.get(y.dtype)
+    if prefix is None or x.dtype != y.dtype or x.shape != y.shape or y.size == 0:
+        return None
+    fx, fy = x.flags, y.flags  # each `.flags` makes a new object: read once
+    if not (fy.writeable and ((fx.c_contiguous and fy.c_contiguous) or (fx.f_contiguous and fy.f_contiguous))):
+        return None
+    blas = _scipy_blas()
+    return getattr(blas, prefix + name) if blas else None
+
+
+def _scipy_blas():
+    """scipy.linalg.blas, imported at the first update (not with minidl: it takes ~150 ms), or False."""
+    global _level1, _blas
+    if _level1 is None:
+        try:
+            from scipy.linalg import blas
+        except ImportError:
+            blas = False
+        _level1 = blas
+        _blas = None  # SciPy may have loaded a BLAS library of its own: `_blas_single_thread` looks again
+    return _level1
+
+
+_BLAS_PREFIX = {np.dtype(np.float32): "s", np.dtype(np.float64): "d"}
 
 
 class _blas_single_thread:

@@ -36,6 +36,8 @@ class SGD(Optimizer):
     State per parameter: "momentum_buffer" (when momentum != 0).
     """
 
+    updates_with_blas = True
+
     def __init__(self, params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                         nesterov=nesterov)
@@ -51,52 +53,24 @@ class SGD(Optimizer):
     def _update(self, p, grad, state, group):
         momentum, weight_decay = float(group["momentum"]), float(group["weight_decay"])
         lr, dampening, nesterov = float(group["lr"]), float(group["dampening"]), group["nesterov"]
-        xp = p.backend.xp
-        data = p.data
+        backend, data = p.backend, p.data
+        xp = backend.xp
         buf = state.get("momentum_buffer") if momentum != 0 else None
-        kernel = None if buf is None else p.backend.elementwise_kernel(*_MOMENTUM_STEP[nesterov])
+        kernel = None if buf is None else backend.elementwise_kernel(*_MOMENTUM_STEP[nesterov])
         if kernel is not None:  # a GPU: the whole momentum step below in one launch
             kernel(grad, lr, momentum, 1 - dampening, weight_decay, data, buf)
             return
-        if weight_decay != 0:
-            # a new array (the gradient itself is never written to); out= keeps 0-d results arrays
+        if weight_decay != 0:  # d = g + weight_decay·p: a new array (the gradient itself is never written)
             grad = xp.add(grad, weight_decay * data, out=xp.empty_like(data))
-        momentum_now = buf is not None  # v ← g at the first step
-        if momentum != 0 and buf is None:
-            buf = state["momentum_buffer"] = xp.copy(grad)  # in grad's memory order (a Linear weight's is F)
-        # p ← p - lr·g through a scratch array kept per parameter: no new temporary each step, and
-        # Python floats stay weak scalars. Large parameters are split by rows across threads.
-        scratch = self._scratch_for(p)
-
-        def update(a, b):
-            rows = slice(a, b) if a is not None else Ellipsis  # Ellipsis: a 0-d parameter, whole
-            g = grad[rows]
-            if buf is not None:
-                v = buf[rows]
-                if momentum_now:
-                    v *= momentum
-                    if dampening == 0:
-                        v += g
-                    else:
-                        v += (1 - dampening) * g
-                if nesterov:
-                    xp.multiply(v, momentum, out=scratch[rows])
-                    scratch[rows] += g
-                    g = scratch[rows]
-                else:
-                    g = v
-            xp.multiply(g, lr, out=scratch[rows])
-            xp.subtract(data[rows], scratch[rows], out=data[rows])
-
-        if data.ndim == 0:
-            update(None, None)
-        else:
-            p.backend.parallel(update, data.shape[0], 4 * data.size)
-
-    def _scratch_for(self, p):
-        scratches = self.__dict__.setdefault("_scratches", {})
-        scratch = scratches.get(id(p))
-        if scratch is None or scratch.shape != p.data.shape or scratch.dtype != p.data.dtype \
-                or type(scratch) is not type(p.data):
-            scratch = scratches[id(p)] = p.backend.xp.empty_like(p.data)
-        return scratch
+        # The rest in place, as BLAS-style passes (Backend.axpy: y ← a·x + y; Backend.scale: x ← a·x)
+        if momentum != 0:
+            if buf is None:  # v ← d at the first step, in d's memory order (a Linear weight's is F)
+                buf = state["momentum_buffer"] = xp.copy(grad)
+            else:  # v ← momentum·v + (1 - dampening)·d
+                backend.scale(momentum, buf)
+                backend.axpy(1 - dampening, grad, buf)
+            if not nesterov:  # p ← p - lr·v
+                backend.axpy(-lr, buf, data)
+                return
+            backend.axpy(-lr * momentum, buf, data)  # Nesterov: p ← p - lr·(d + momentum·v)
+        backend.axpy(-lr, grad, data)  # p ← p - lr·d
