@@ -25,9 +25,10 @@ def leaf(array, device="cpu"):
 
 # -- fused linear --------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("bias", [True, False])
-def test_linear_is_one_node_and_passes_gradcheck(device, bias):
+@pytest.mark.parametrize("batch", [5, 1])
+def test_linear_is_one_node_and_passes_gradcheck(device, bias, batch):
     rng = np.random.default_rng(0)
-    x, w = leaf(rng.standard_normal((5, 4)), device), leaf(rng.standard_normal((3, 4)), device)
+    x, w = leaf(rng.standard_normal((batch, 4)), device), leaf(rng.standard_normal((3, 4)), device)
     b = leaf(rng.standard_normal(3), device) if bias else None
     y = F.linear(x, w, b)
     assert isinstance(y.grad_fn, Linear)
@@ -44,16 +45,20 @@ def test_linear_falls_back_to_the_composition_for_other_shapes():
     assert mdl.gradcheck(lambda *t: F.linear(*t), (x, w, b))
 
 
-def test_linear_matches_torch_forward_and_backward(torch):
+@pytest.mark.parametrize("batch", [64, 1])  # 1: dL/dW is an outer product, made by a broadcast multiply
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_linear_matches_torch_forward_and_backward(torch, batch, order):
     rng = np.random.default_rng(2)
-    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((64, 30), (20, 30), (20,)))
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((batch, 30), (20, 30), (20,)))
     mx, mw, mb = (mdl.tensor(a, requires_grad=True) for a in (x, w, b))
+    mw.data = np.asarray(mw.data, order=order)
     tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
     (F.linear(mx, mw, mb) ** 2).sum().backward()
     (torch.nn.functional.linear(tx, tw, tb) ** 2).sum().backward()
     for m, t in ((mx, tx), (mw, tw), (mb, tb)):
         np.testing.assert_allclose(m.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
         assert m.grad.dtype == np.float32
+    assert mw.grad.data.flags[f"{order}_CONTIGUOUS"]  # dL/dW in W's memory order
 
 
 def _mlp_with_weight_order(order):

@@ -76,7 +76,12 @@ class Linear(Function):
         x, w = self.saved
         needs = self.needs_grad
         gx = gy @ w if needs[0] else None
-        gw = self.xp.matmul(gy.T, x, out=self.xp.empty_like(w)) if needs[1] else None  # in w's memory order
+        gw = None
+        if needs[1]:  # written in w's memory order
+            # A batch of one makes dL/dW an outer product; NumPy's matmul runs an inner dimension of 1
+            # through its own slow loop (559 us for 256x784 here), a broadcast product takes 103 us.
+            product = self.xp.multiply if gy.shape[0] == 1 else self.xp.matmul
+            gw = product(gy.T, x, out=self.xp.empty_like(w))
         if len(needs) == 2:
             return gx, gw
         return gx, gw, (gy.sum(axis=0) if needs[2] else None)
