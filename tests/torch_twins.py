@@ -24,11 +24,13 @@ def assert_sequential_matches_torch(torch, net, tnet, x, inspect=lambda y: None)
         np.testing.assert_allclose(net(mdl.tensor(x)).numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
 
 
-def assert_backward_matches_torch(torch, ym, yt, mine, theirs, rng, tol=(1e-5, 1e-4)):
+def assert_backward_matches_torch(torch, ym, yt, mine, theirs, rng, tol=(1e-5, 1e-4), expected=None):
     """ym, yt: one op's outputs in minidl and PyTorch from the leaves `mine`, `theirs` (same values):
     outputs equal, then the leaves' gradients for one random float32 dL/dy, float32 too.
-    tol: (tolerance of the outputs, of the gradients), relative and absolute."""
-    np.testing.assert_allclose(ym.numpy(), yt.detach().numpy(), rtol=tol[0], atol=tol[0])
+    tol: (tolerance of the outputs, of the gradients), relative and absolute. expected: the exact
+    outputs (float64), to compare ym with instead of yt where PyTorch's float32 result is not that close."""
+    np.testing.assert_allclose(ym.numpy(), yt.detach().numpy() if expected is None else expected,
+                               rtol=tol[0], atol=tol[0])
     g = rng.standard_normal(ym.shape).astype(np.float32)
     ym.backward(mdl.tensor(g))
     yt.backward(torch.tensor(g))
