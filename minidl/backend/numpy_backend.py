@@ -171,8 +171,9 @@ _BLAS_PREFIX = {np.dtype(np.float32): "s", np.dtype(np.float64): "d"}
 
 
 class _blas_single_thread:
-    """Context: OpenBLAS (or another BLAS threadpoolctl knows) on one thread, restored after. Our own
-    threads run the blocks meanwhile; BLAS threads on top of them would oversubscribe the cores."""
+    """Context: OpenBLAS (or another BLAS threadpoolctl knows) on one thread, restored after. Used where
+    BLAS threads would fight others for the cores: around `parallel_blocks` (our own threads run the
+    blocks) and around an optimizer's axpy/scal calls (`in_place_updates`: SciPy's BLAS threads)."""
 
     def __enter__(self):
         global _blas

@@ -147,7 +147,8 @@ class Optimizer:
                 updates.append((p, grad.data, group))
         if not updates:
             return loss
-        with updates[0][0]._backend.in_place_updates() if self.updates_with_blas else contextlib.nullcontext():
+        scope = updates[0][0]._backend.in_place_updates() if self.updates_with_blas else contextlib.nullcontext()
+        with scope:
             for p, grad, group in updates:
                 state = self.state[p]
                 if not state:
