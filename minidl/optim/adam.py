@@ -8,7 +8,7 @@ class Adam(Optimizer):
 
     Per parameter p with gradient g, at step t (β1, β2 = betas):
         g ← g + weight_decay · p                        (Adam: L2 added to the gradient)
-        m ← m + (1 - β1) · (g - m)                      (first moment, PyTorch's lerp)
+        m ← β1 · m + (1 - β1) · g                       (first moment; PyTorch writes it as a lerp)
         v ← β2 · v + (1 - β2) · g²                      (second moment)
         v̂ ← max(v̂, v) if amsgrad, else v̂ = v
         p ← p - lr / (1 - β1ᵗ) · m / (sqrt(v̂) / sqrt(1 - β2ᵗ) + eps)
@@ -17,6 +17,7 @@ class Adam(Optimizer):
     """
 
     _decoupled = False
+    updates_with_blas = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False):
         defaults = dict(lr=lr, betas=tuple(betas) if isinstance(betas, list) else betas, eps=eps,
@@ -38,42 +39,40 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = xp.zeros_like(p.data)
 
     def _update(self, p, grad, state, group):
-        xp = p.backend.xp
+        backend, data = p.backend, p.data
+        xp = backend.xp
         lr, weight_decay, eps = float(group["lr"]), float(group["weight_decay"]), float(group["eps"])
         beta1, beta2 = (float(beta) for beta in group["betas"])
         state["step"] += 1
         step = state["step"]
         if weight_decay != 0:
             if self._decoupled:
-                p.data *= 1 - lr * weight_decay  # AdamW: decay the weights, not the gradient
-            else:
-                grad = grad + weight_decay * p.data  # a new array: the gradient is never written to
-
+                backend.scale(1 - lr * weight_decay, data)  # AdamW: decay the weights, not the gradient
+            else:  # a new array (the gradient itself is never written to); out= keeps 0-d results arrays
+                grad = xp.add(grad, weight_decay * data, out=xp.empty_like(data))
+        # In place, as BLAS-style passes where they fit (Backend.scale: x ← a·x, Backend.axpy: y ← a·x + y)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        lerp_(xp, exp_avg, grad, 1 - beta1)
-        tmp = xp.multiply(grad, grad, out=xp.empty_like(p.data))  # an array even for a 0-d p (out= below)
-        tmp *= 1 - beta2
-        exp_avg_sq *= beta2
-        exp_avg_sq += tmp
-
-        bias_correction1 = 1 - beta1 ** step
-        bias_correction2 = 1 - beta2 ** step
-        step_size = lr / bias_correction1
-        bias_correction2_sqrt = bias_correction2 ** 0.5
+        backend.scale(beta1, exp_avg)  # m ← β1·m + (1 - β1)·g
+        backend.axpy(1 - beta1, grad, exp_avg)
+        tmp = xp.multiply(grad, grad, out=xp.empty_like(data))  # v ← β2·v + (1 - β2)·g²
+        backend.scale(beta2, exp_avg_sq)
+        backend.axpy(1 - beta2, tmp, exp_avg_sq)
         if group["amsgrad"]:
             max_exp_avg_sq = state.get("max_exp_avg_sq")
             if max_exp_avg_sq is None:  # amsgrad switched on after the first step
-                max_exp_avg_sq = state["max_exp_avg_sq"] = xp.zeros_like(p.data)
+                max_exp_avg_sq = state["max_exp_avg_sq"] = xp.zeros_like(data)
             xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
             second = max_exp_avg_sq
         else:
             second = exp_avg_sq
+        # p ← p - lr/bc1 · m / (sqrt(v̂)/sqrt(bc2) + eps), with bc_k = 1 - β_kᵗ, computed as
+        # p ← p - (lr·sqrt(bc2)/bc1) · m / (sqrt(v̂) + eps·sqrt(bc2)): the same value, two passes fewer
+        bias_correction1 = 1 - beta1 ** step
+        bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
         denom = xp.sqrt(second, out=tmp)
-        denom /= bias_correction2_sqrt
-        denom += eps
+        denom += eps * bias_correction2_sqrt
         xp.divide(exp_avg, denom, out=denom)
-        denom *= step_size
-        p.data -= denom
+        backend.axpy(-lr * bias_correction2_sqrt / bias_correction1, denom, data)
 
 
 class AdamW(Adam):
