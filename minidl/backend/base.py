@@ -135,7 +135,7 @@ class Backend:
         x *= alpha
 
     def in_place_updates(self):
-        """A context for a run of `axpy`/`scale` calls (an optimizer step); nothing to set up here."""
+        """The context `Optimizer.step` runs its updates in (their `axpy`/`scale` calls); nothing here."""
         return contextlib.nullcontext()
 
     def elementwise_kernel(self, name, in_params, out_params, operation):

@@ -40,5 +40,4 @@ class Adagrad(Optimizer):
         std = xp.sqrt(state["sum"], out=tmp)
         std += float(group["eps"])
         xp.divide(grad, std, out=tmp)
-        tmp *= clr
-        p.data -= tmp
+        p.backend.axpy(-clr, tmp, p.data)

@@ -16,7 +16,6 @@ in place on `p.data`; frozen parameters (`requires_grad=False`) and those withou
      "param_groups": [{"lr": 0.01, ..., "params": [0, 1]}, {"lr": 0.1, ..., "params": [2, 3]}]}
 """
 
-import contextlib
 import math
 import numbers
 from collections import defaultdict
@@ -33,10 +32,6 @@ class Optimizer:
         params:   an iterable of Parameters, or of dicts (param groups) each with a "params" entry
         defaults: the hyper-parameters a group gets for every key it does not set itself
     """
-
-    # True in subclasses whose `_update` is made of Backend.axpy / Backend.scale calls: `step` then runs
-    # the updates inside the backend's `in_place_updates()` context (see NumpyBackend.in_place_updates).
-    updates_with_blas = False
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
@@ -147,8 +142,7 @@ class Optimizer:
                 updates.append((p, grad.data, group))
         if not updates:
             return loss
-        scope = updates[0][0]._backend.in_place_updates() if self.updates_with_blas else contextlib.nullcontext()
-        with scope:
+        with updates[0][0]._backend.in_place_updates():  # the updates' axpy/scale calls run in it
             for p, grad, group in updates:
                 state = self.state[p]
                 if not state:

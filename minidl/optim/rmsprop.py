@@ -41,16 +41,16 @@ class RMSprop(Optimizer):
             state["grad_avg"] = xp.zeros_like(p.data)
 
     def _update(self, p, grad, state, group):
-        xp = p.backend.xp
+        backend = p.backend
+        xp = backend.xp
         alpha, momentum, weight_decay = float(group["alpha"]), float(group["momentum"]), float(group["weight_decay"])
         state["step"] += 1
         if weight_decay != 0:
             grad = grad + weight_decay * p.data  # a new array: the gradient is never written to
         square_avg = state["square_avg"]
         tmp = xp.multiply(grad, grad, out=xp.empty_like(p.data))  # an array even for a 0-d p (out= below)
-        tmp *= 1 - alpha
-        square_avg *= alpha
-        square_avg += tmp
+        backend.scale(alpha, square_avg)  # v ← α·v + (1 - α)·g²
+        backend.axpy(1 - alpha, tmp, square_avg)
         if group["centered"]:
             grad_avg = state.get("grad_avg")
             if grad_avg is None:  # centered switched on after the first step
@@ -67,9 +67,7 @@ class RMSprop(Optimizer):
             buf = state.get("momentum_buffer")
             if buf is None:  # momentum switched on after the first step
                 buf = state["momentum_buffer"] = xp.zeros_like(p.data)
-            buf *= momentum
-            buf += tmp
-            xp.multiply(buf, float(group["lr"]), out=tmp)
-        else:
-            tmp *= float(group["lr"])
-        p.data -= tmp
+            backend.scale(momentum, buf)
+            backend.axpy(1, tmp, buf)
+            tmp = buf
+        backend.axpy(-float(group["lr"]), tmp, p.data)

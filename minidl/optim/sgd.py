@@ -36,8 +36,6 @@ class SGD(Optimizer):
     State per parameter: "momentum_buffer" (when momentum != 0).
     """
 
-    updates_with_blas = True
-
     def __init__(self, params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                         nesterov=nesterov)
