@@ -62,6 +62,20 @@ def test_other_dtypes_go_through_numpy():
     assert numpy_backend._level1_blas("axpy", x.astype(np.float32), mixed) is None
 
 
+def test_a_zero_factor_still_propagates_nan_and_inf_as_numpy_does():
+    """BLAS's axpy returns at once when alpha = 0; NumPy and PyTorch compute y + 0·x (NaN for NaN or inf)."""
+    backend = mdl.backend("cpu")
+    x = np.array([np.nan, np.inf, -np.inf, 2.0], dtype=np.float32)
+    y = np.ones(4, dtype=np.float32)
+    with np.errstate(invalid="ignore"):
+        expected_axpy, expected_scale = y + 0.0 * x, x * 0.0
+        backend.axpy(0.0, x, y)
+        scaled = x.copy()
+        backend.scale(0.0, scaled)
+    np.testing.assert_array_equal(y, expected_axpy)  # [nan, nan, nan, 1]
+    np.testing.assert_array_equal(scaled, expected_scale)
+
+
 def test_a_read_only_target_is_refused_as_numpy_refuses_it():
     backend = mdl.backend("cpu")
     y = np.ones(3, dtype=np.float32)

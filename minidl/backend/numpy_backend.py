@@ -108,14 +108,15 @@ class NumpyBackend(Backend):
     # expose it; SciPy (which scikit-learn brings) does. SGD with momentum, MLP 784-256-128-10: 220 -> 126
     # us a step's update (benchmarks/RESULTS.md, session 6).
     def axpy(self, alpha, x, y):
-        routine = _level1_blas("axpy", x, y)
+        # BLAS returns at once when alpha = 0; NumPy (and PyTorch) still add 0·x: NaN where x is NaN or inf
+        routine = _level1_blas("axpy", x, y) if alpha != 0 else None
         if routine is None:
             y += alpha * x
         else:
             routine(x.ravel(order="K"), y.ravel(order="K"), a=alpha)
 
     def scale(self, alpha, x):
-        routine = _level1_blas("scal", x, x)
+        routine = _level1_blas("scal", x, x) if alpha != 0 else None  # some BLAS builds zero-fill for 0
         if routine is None:
             x *= alpha
         else:
@@ -142,10 +143,10 @@ _level1 = None
 
 def _level1_blas(name, x, y):
     """SciPy's BLAS routine `name` ("axpy", "scal") for x and y, or None where NumPy must do it: other
-    dtypes, empty arrays, or x and y not both contiguous in the same order (their memory order must match
+    dtypes, empty arrays (or ones past BLAS's 32-bit sizes), or x and y not both contiguous in the same order (their memory order must match
     element for element, and y is written through a flat view of itself, never through a copy)."""
     prefix = _BLAS_PREFIX.get(y.dtype)
-    if prefix is None or x.dtype != y.dtype or x.shape != y.shape or y.size == 0:
+    if prefix is None or x.dtype != y.dtype or x.shape != y.shape or not 0 < y.size < 2 ** 31:  # 32-bit n
         return None
     fx, fy = x.flags, y.flags  # each `.flags` makes a new object: read once
     if not (fy.writeable and ((fx.c_contiguous and fy.c_contiguous) or (fx.f_contiguous and fy.f_contiguous))):
