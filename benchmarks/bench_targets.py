@@ -179,14 +179,14 @@ def main():
             values = [r[k] for r in runs]
             median = statistics.median(values)
             rows.append((f"engine: {CHAIN} scalar additions + backward, us/op ({where})", median, min(values),
-                         max(values), "<= 4 us" if goal else "(shown)", "-" if goal is None else median <= goal))
+                         max(values), "<= 4 us" if goal else "(shown)", None if goal is None else median <= goal))
     if ARGS.json:
         import json
         Path(ARGS.json).write_text(json.dumps({"machine": info, "threads": ARGS.threads, "gemm_flops": rate,
                                                "rows": rows, "runs": all_runs}, indent=2))
     print("\n| target | median | spread (min-max of runs) | goal | met |\n|---|---:|---|---|---|")
     for name, median, lo, hi, goal, met in rows:
-        print(f"| {name} | {median:.2f} | {lo:.2f}-{hi:.2f} | {goal} | {met if met == '-' else 'yes' if met else 'no'} |")
+        print(f"| {name} | {median:.2f} | {lo:.2f}-{hi:.2f} | {goal} | {'-' if met is None else 'yes' if met else 'no'} |")
     if ARGS.profile:
         from profile_step import profile_shares
         for model, batch in (("mlp", 64), ("lenet", 256)):

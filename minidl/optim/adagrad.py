@@ -1,6 +1,6 @@
 """Adagrad (Duchi et al., 2011): per-coordinate rates that shrink with the sum of squared gradients."""
 
-from minidl.optim.optimizer import Optimizer, check_nonnegative
+from minidl.optim.optimizer import Optimizer, check_nonnegative, with_weight_decay
 
 
 class Adagrad(Optimizer):
@@ -32,8 +32,7 @@ class Adagrad(Optimizer):
         xp = p.backend.xp
         state["step"] += 1
         weight_decay = float(group["weight_decay"])
-        if weight_decay != 0:
-            grad = grad + weight_decay * p.data  # a new array: the gradient is never written to
+        grad = with_weight_decay(p, grad, weight_decay)
         clr = float(group["lr"]) / (1 + (state["step"] - 1) * float(group["lr_decay"]))
         tmp = xp.multiply(grad, grad, out=xp.empty_like(p.data))  # an array even for a 0-d p (out= below)
         state["sum"] += tmp

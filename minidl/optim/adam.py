@@ -1,6 +1,6 @@
 """Adam (Kingma & Ba, 2015) and AdamW (Loshchilov & Hutter, 2019): PyTorch's formulas."""
 
-from minidl.optim.optimizer import Optimizer, check_betas, check_nonnegative
+from minidl.optim.optimizer import Optimizer, average_square, check_betas, check_nonnegative, with_weight_decay
 
 
 class Adam(Optimizer):
@@ -46,15 +46,13 @@ class Adam(Optimizer):
         if weight_decay != 0:
             if self._decoupled:
                 backend.scale(1 - lr * weight_decay, data)  # AdamW: decay the weights, not the gradient
-            else:  # a new array (the gradient itself is never written to); out= keeps 0-d results arrays
-                grad = xp.add(grad, weight_decay * data, out=xp.empty_like(data))
+            else:
+                grad = with_weight_decay(p, grad, weight_decay)
         # In place, as BLAS-style passes where they fit (Backend.scale: x ← a·x, Backend.axpy: y ← a·x + y)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         backend.scale(beta1, exp_avg)  # m ← β1·m + (1 - β1)·g
         backend.axpy(1 - beta1, grad, exp_avg)
-        tmp = xp.multiply(grad, grad, out=xp.empty_like(data))  # v ← β2·v + (1 - β2)·g²
-        backend.scale(beta2, exp_avg_sq)
-        backend.axpy(1 - beta2, tmp, exp_avg_sq)
+        tmp = average_square(backend, exp_avg_sq, grad, beta2)  # v ← β2·v + (1 - β2)·g²
         if group["amsgrad"]:
             max_exp_avg_sq = state.get("max_exp_avg_sq")
             if max_exp_avg_sq is None:  # amsgrad switched on after the first step

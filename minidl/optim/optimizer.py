@@ -248,6 +248,24 @@ class Optimizer:
 
 
 # -- helpers for subclasses ---------------------------------------------------------------------------------
+def with_weight_decay(p, grad, weight_decay):
+    """d = g + weight_decay·p (L2 regularisation in the gradient) as a new array, or g itself when
+    weight_decay is 0. The gradient array is never written to; out= keeps a 0-d result an array."""
+    if weight_decay == 0:
+        return grad
+    xp = p.backend.xp
+    return xp.add(grad, weight_decay * p.data, out=xp.empty_like(p.data))
+
+
+def average_square(backend, average, grad, decay):
+    """average ← decay·average + (1 - decay)·g², in place (Adam's v, RMSprop's square average).
+    Returns g², a new array the caller may reuse as scratch (an array even for a 0-d parameter)."""
+    squared = backend.xp.multiply(grad, grad, out=backend.xp.empty_like(average))
+    backend.scale(decay, average)
+    backend.axpy(1 - decay, squared, average)
+    return squared
+
+
 def check_nonnegative(group, key, where, owner):
     """ArgumentError unless group[key] is a number >= 0 (NaN is rejected too)."""
     value = group[key]

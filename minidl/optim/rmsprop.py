@@ -2,7 +2,7 @@
 
 from minidl.errors import ArgumentError
 from minidl.optim.adam import lerp_
-from minidl.optim.optimizer import Optimizer, check_nonnegative
+from minidl.optim.optimizer import Optimizer, average_square, check_nonnegative, with_weight_decay
 
 
 class RMSprop(Optimizer):
@@ -45,12 +45,9 @@ class RMSprop(Optimizer):
         xp = backend.xp
         alpha, momentum, weight_decay = float(group["alpha"]), float(group["momentum"]), float(group["weight_decay"])
         state["step"] += 1
-        if weight_decay != 0:
-            grad = grad + weight_decay * p.data  # a new array: the gradient is never written to
+        grad = with_weight_decay(p, grad, weight_decay)
         square_avg = state["square_avg"]
-        tmp = xp.multiply(grad, grad, out=xp.empty_like(p.data))  # an array even for a 0-d p (out= below)
-        backend.scale(alpha, square_avg)  # v ← α·v + (1 - α)·g²
-        backend.axpy(1 - alpha, tmp, square_avg)
+        tmp = average_square(backend, square_avg, grad, alpha)  # v ← α·v + (1 - α)·g²
         if group["centered"]:
             grad_avg = state.get("grad_avg")
             if grad_avg is None:  # centered switched on after the first step

@@ -1,7 +1,7 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov momentum and weight decay."""
 
 from minidl.errors import ArgumentError
-from minidl.optim.optimizer import Optimizer, check_nonnegative
+from minidl.optim.optimizer import Optimizer, check_nonnegative, with_weight_decay
 
 
 # The momentum step (after the first) as one elementwise kernel, for devices that compile them (the
@@ -58,8 +58,7 @@ class SGD(Optimizer):
         if kernel is not None:  # a GPU: the whole momentum step below in one launch
             kernel(grad, lr, momentum, 1 - dampening, weight_decay, data, buf)
             return
-        if weight_decay != 0:  # d = g + weight_decay·p: a new array (the gradient itself is never written)
-            grad = xp.add(grad, weight_decay * data, out=xp.empty_like(data))
+        grad = with_weight_decay(p, grad, weight_decay)  # d = g + weight_decay·p
         # The rest in place, as BLAS-style passes (Backend.axpy: y ← a·x + y; Backend.scale: x ← a·x)
         if momentum != 0:
             if buf is None:  # v ← d at the first step, in d's memory order (a Linear weight's is F)
