@@ -53,7 +53,8 @@ def _labels(y, name):
     return y
 
 
-def _pair(y_true, y_pred, name):
+def _label_arrays(y_true, y_pred, name):
+    """y_true and y_pred as integer label arrays of one length (an error naming `name` otherwise)."""
     y_true, y_pred = _labels(y_true, name), _labels(y_pred, name)
     _check_lengths(y_true, y_pred, name)
     return y_true, y_pred
@@ -74,27 +75,27 @@ def _average(y_true, y_pred, average):
 # -- classification -----------------------------------------------------------------------------------------
 def accuracy(y_true, y_pred):
     """Fraction of samples whose predicted class equals the true one (sklearn's accuracy_score)."""
-    y_true, y_pred = _pair(y_true, y_pred, "accuracy")
+    y_true, y_pred = _label_arrays(y_true, y_pred, "accuracy")
     return float(_sk.accuracy_score(y_true, y_pred))
 
 
 def precision(y_true, y_pred, average="auto", zero_division=0.0):
     """TP / (TP + FP): of the samples predicted positive, the fraction that are (see module doc for `average`)."""
-    y_true, y_pred = _pair(y_true, y_pred, "precision")
+    y_true, y_pred = _label_arrays(y_true, y_pred, "precision")
     return _score(_sk.precision_score(y_true, y_pred, average=_average(y_true, y_pred, average),
                                       zero_division=zero_division))
 
 
 def recall(y_true, y_pred, average="auto", zero_division=0.0):
     """TP / (TP + FN): of the positive samples, the fraction found (see module doc for `average`)."""
-    y_true, y_pred = _pair(y_true, y_pred, "recall")
+    y_true, y_pred = _label_arrays(y_true, y_pred, "recall")
     return _score(_sk.recall_score(y_true, y_pred, average=_average(y_true, y_pred, average),
                                    zero_division=zero_division))
 
 
 def f1_score(y_true, y_pred, average="auto", zero_division=0.0):
     """Harmonic mean of precision and recall, 2PR / (P + R) (see module doc for `average`)."""
-    y_true, y_pred = _pair(y_true, y_pred, "f1_score")
+    y_true, y_pred = _label_arrays(y_true, y_pred, "f1_score")
     return _score(_sk.f1_score(y_true, y_pred, average=_average(y_true, y_pred, average),
                                zero_division=zero_division))
 
@@ -125,7 +126,7 @@ def confusion_matrix(y_true, y_pred, labels=None, normalize=None):
 
     normalize: None (counts), "true" (rows sum to 1), "pred" (columns sum to 1) or "all".
     """
-    y_true, y_pred = _pair(y_true, y_pred, "confusion_matrix")
+    y_true, y_pred = _label_arrays(y_true, y_pred, "confusion_matrix")
     return _sk.confusion_matrix(y_true, y_pred, labels=labels, normalize=normalize)
 
 

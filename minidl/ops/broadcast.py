@@ -25,11 +25,13 @@ def unbroadcast(grad, shape, dtype=None):
     return grad
 
 
-def same_layout(a, b):
+def same_layout(a, b, out_shape=None):
     """None when arrays a and b have one shape and one dtype (their op's gradients need no unbroadcast),
-    else ((a.shape, b.shape), (a.dtype, b.dtype)) for `unbroadcast_pair`. Binary ops save this."""
+    else ((a.shape, b.shape), (a.dtype, b.dtype)) for `unbroadcast_pair`. Every binary op saves this
+    in forward and hands its two gradients to `unbroadcast_pair` in backward: the one idiom.
+    `out_shape`: the output's shape when a third operand (where's cond) may broadcast beyond a and b."""
     sa, sb = a.shape, b.shape
-    if sa == sb and a.dtype == b.dtype:
+    if sa == sb and a.dtype == b.dtype and (out_shape is None or out_shape == sa):
         return None
     return (sa, sb), (a.dtype, b.dtype)
 

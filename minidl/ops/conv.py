@@ -12,8 +12,9 @@ from minidl.autograd import Function
 from minidl.errors import ArgumentError, DTypeError, ShapeError
 
 
-def _pair(value, name, op="conv2d", minimum=0):
-    """An int or a pair of ints -> a pair of ints (>= minimum)."""
+def int_pair(value, name, op="conv2d", minimum=0):
+    """An int or a pair of ints -> a pair of ints (>= minimum): 3 -> (3, 3) for a kernel, stride, padding.
+    (Not `as_tensor_pair` in ops/elementwise.py, which turns a binary op's two operands into Tensors.)"""
     pair = (value, value) if isinstance(value, numbers.Integral) else tuple(value)
     if len(pair) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in pair) \
             or min(pair) < minimum:
@@ -424,8 +425,8 @@ def conv2d(x, w, b=None, stride=1, padding=0):
 
 def check_conv2d(x, w, b, stride, padding):
     """conv2d's arguments checked (a clear error for each mistake); returns stride and padding as pairs."""
-    stride = _pair(stride, "stride", minimum=1)
-    padding = _pair(padding, "padding")
+    stride = int_pair(stride, "stride", minimum=1)
+    padding = int_pair(padding, "padding")
     if x.ndim != 4:
         raise ShapeError(f"conv2d: expected input of shape (N, C, H, W), got shape {x.shape}")
     if w.ndim != 4:

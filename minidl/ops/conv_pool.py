@@ -24,7 +24,7 @@ copied to a small dense scratch and pooled there (MaxPool2d's tiled pool), with 
 """
 
 from minidl.autograd import Function, is_grad_enabled
-from minidl.ops.conv import Conv2d, _ceil_div, _pair, check_conv2d, conv2d
+from minidl.ops.conv import Conv2d, _ceil_div, check_conv2d, conv2d, int_pair
 from minidl.ops.pooling import MaxPool2dReLU, _running_max, relu_max_pool2d, route_by_index, tiled_max
 
 
@@ -174,11 +174,11 @@ def conv2d_relu_max_pool2d(x, w, b=None, stride=1, padding=0, pool_kernel=2, poo
     MaxPool2d triples through this."""
     if x.ndim == 4 and w.ndim == 4:
         stride, padding = check_conv2d(x, w, b, stride, padding)
-        kernel = _pair(pool_kernel, "kernel_size", "max_pool2d", minimum=1)
+        kernel = int_pair(pool_kernel, "kernel_size", "max_pool2d", minimum=1)
         conv_hw = (x.shape[2] + 2 * padding[0] - w.shape[2] + 1, x.shape[3] + 2 * padding[1] - w.shape[3] + 1)
-        pool_stride_pair = kernel if pool_stride is None else _pair(pool_stride, "stride", "max_pool2d", minimum=1)
+        pool_stride_pair = kernel if pool_stride is None else int_pair(pool_stride, "stride", "max_pool2d", minimum=1)
         if not x._backend.launch_bound and fusable(stride, conv_hw, kernel, pool_stride_pair,
-                                                   _pair(pool_padding, "padding", "max_pool2d")):
+                                                   int_pair(pool_padding, "padding", "max_pool2d")):
             needs = x.requires_grad or w.requires_grad or (b is not None and b.requires_grad)
             fn = Conv2dReLUMaxPool2d(padding, kernel, needs and is_grad_enabled())
             return fn(x, w) if b is None else fn(x, w, b)

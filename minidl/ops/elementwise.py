@@ -9,12 +9,13 @@ import numpy as np
 from minidl.autograd import Function, forward_error
 from minidl.creation import as_tensor
 from minidl.errors import ArgumentError, ArgumentTypeError, DeviceError
-from minidl.ops.broadcast import same_layout, unbroadcast, unbroadcast_pair
+from minidl.ops.broadcast import same_layout, unbroadcast_pair
 from minidl.tensor import Tensor
 
 
-def _pair(a, b):
-    """Two operands as Tensors: Python numbers become weak constants of the other side's dtype."""
+def as_tensor_pair(a, b):
+    """The two operands of a binary op as Tensors: a Python number becomes a weak constant of the
+    other side's dtype. (Not to be confused with `int_pair` in ops/conv.py: an int -> (int, int).)"""
     if not isinstance(a, Tensor):
         a = as_tensor(a, b)
     elif not isinstance(b, Tensor):
@@ -77,7 +78,7 @@ def add(a, b):
         return AddScalar(b)(a)
     if _scalar_op_applies(b, a):
         return AddScalar(a)(b)
-    return Add()(*_pair(a, b))
+    return Add()(*as_tensor_pair(a, b))
 
 
 class Sub(Function):
@@ -94,7 +95,7 @@ class Sub(Function):
 def sub(a, b):
     if _scalar_op_applies(a, b):
         return AddScalar(-b)(a)  # x - c = x + (-c) exactly, in IEEE arithmetic
-    return Sub()(*_pair(a, b))
+    return Sub()(*as_tensor_pair(a, b))
 
 
 class Mul(Function):
@@ -117,28 +118,26 @@ def mul(a, b):
         return MulScalar(b)(a)
     if _scalar_op_applies(b, a):
         return MulScalar(a)(b)
-    return Mul()(*_pair(a, b))
+    return Mul()(*as_tensor_pair(a, b))
 
 
 class Div(Function):
     """y = a / b;   dL/da = dL/dy / b,   dL/db = -dL/dy * a / b² = -dL/dy * y / b.   Saves b and y."""
 
     def forward(self, a, b):
-        self.shapes, self.dtypes = (a.shape, b.shape), (a.dtype, b.dtype)
+        self.layout = same_layout(a, b)
         y = a / b
         self.saved = (b, y)
         return y
 
     def backward(self, gy):
         b, y = self.saved
-        (sa, sb), (da, db) = self.shapes, self.dtypes
-        ga = gy / b
-        gb = unbroadcast(-ga * y, sb, db) if self.needs_grad[1] else None
-        return unbroadcast(ga, sa, da), gb
+        ga = gy / b  # dL/db reuses it: -dL/dy * y / b = -ga * y
+        return unbroadcast_pair(ga, -ga * y if self.needs_grad[1] else None, self.layout, self.needs_grad)
 
 
 def div(a, b):
-    return Div()(*_pair(a, b))
+    return Div()(*as_tensor_pair(a, b))
 
 
 class Neg(Function):
@@ -159,19 +158,20 @@ class Pow(Function):
     """y = a ** b;   dL/da = dL/dy * b * a**(b-1),   dL/db = dL/dy * y * log(a).   Saves a, b, y."""
 
     def forward(self, a, b):
+        self.layout = same_layout(a, b)
         y = a ** b
         self.saved = (a, b, y)
         return y
 
     def backward(self, gy):
         a, b, y = self.saved
-        ga = unbroadcast(gy * b * a ** (b - 1), a.shape, a.dtype) if self.needs_grad[0] else None
-        gb = unbroadcast(gy * y * self.xp.log(a), b.shape, b.dtype) if self.needs_grad[1] else None
-        return ga, gb
+        ga_needed, gb_needed = self.needs_grad
+        return unbroadcast_pair(gy * b * a ** (b - 1) if ga_needed else None,
+                                gy * y * self.xp.log(a) if gb_needed else None, self.layout, self.needs_grad)
 
 
 def pow(a, b):
-    a, b = _pair(a, b)
+    a, b = as_tensor_pair(a, b)
     if b.data.dtype.kind in "iu" and a.data.dtype.kind in "biu" and a.data.size and bool((b.data < 0).any()):
         raise ArgumentError(f"pow: an integer tensor ({a.dtype}) cannot be raised to a negative integer power "
                             f"(the result is not an integer); convert the base first, e.g. x.astype(mdl.float32) ** n")
@@ -275,16 +275,17 @@ class Maximum(Function):
 
     def forward(self, a, b):
         self.saved = (a, b)
+        self.layout = same_layout(a, b)
         return self.xp.maximum(a, b)
 
     def backward(self, gy):
         a, b = self.saved
         ga = gy * ((a > b) + (a == b).astype(gy.dtype) * 0.5)
-        return unbroadcast(ga, a.shape, a.dtype), unbroadcast(gy - ga, b.shape, b.dtype)
+        return unbroadcast_pair(ga, gy - ga, self.layout, self.needs_grad)
 
 
 def maximum(a, b):
-    return Maximum()(*_pair(a, b))
+    return Maximum()(*as_tensor_pair(a, b))
 
 
 class Minimum(Function):
@@ -292,16 +293,17 @@ class Minimum(Function):
 
     def forward(self, a, b):
         self.saved = (a, b)
+        self.layout = same_layout(a, b)
         return self.xp.minimum(a, b)
 
     def backward(self, gy):
         a, b = self.saved
         ga = gy * ((a < b) + (a == b).astype(gy.dtype) * 0.5)
-        return unbroadcast(ga, a.shape, a.dtype), unbroadcast(gy - ga, b.shape, b.dtype)
+        return unbroadcast_pair(ga, gy - ga, self.layout, self.needs_grad)
 
 
 def minimum(a, b):
-    return Minimum()(*_pair(a, b))
+    return Minimum()(*as_tensor_pair(a, b))
 
 
 class Where(Function):
@@ -311,15 +313,15 @@ class Where(Function):
         self.cond = cond
 
     def forward(self, a, b):
-        self.shapes, self.dtypes = (a.shape, b.shape), (a.dtype, b.dtype)
-        return self.xp.where(self.cond, a, b)
+        y = self.xp.where(self.cond, a, b)
+        self.layout = same_layout(a, b, y.shape)  # cond may broadcast y beyond a and b
+        return y
 
     def backward(self, gy):
-        (sa, sb), (da, db) = self.shapes, self.dtypes
         xp = self.xp
-        ga = unbroadcast(xp.where(self.cond, gy, 0), sa, da) if self.needs_grad[0] else None
-        gb = unbroadcast(xp.where(self.cond, 0, gy), sb, db) if self.needs_grad[1] else None
-        return ga, gb
+        ga_needed, gb_needed = self.needs_grad
+        return unbroadcast_pair(xp.where(self.cond, gy, 0) if ga_needed else None,
+                                xp.where(self.cond, 0, gy) if gb_needed else None, self.layout, self.needs_grad)
 
 
 def where(cond, a, b):
@@ -347,7 +349,7 @@ def _check_broadcast(op, *tensors):
 
 # -- comparisons: boolean results, no gradient ------------------------------------------------------------
 def _compare(name, a, b):
-    a, b = _pair(a, b)
+    a, b = as_tensor_pair(a, b)
     if a._backend is not b._backend:
         raise DeviceError(f"{name}: operands are on '{a.device}' and '{b.device}'")
     _check_broadcast(name, a, b)

@@ -5,7 +5,7 @@ import numpy as np
 from minidl.autograd import Function
 from minidl.errors import ShapeError
 from minidl.ops.broadcast import unbroadcast
-from minidl.ops.elementwise import _pair
+from minidl.ops.elementwise import as_tensor_pair
 
 
 class MatMul(Function):
@@ -38,7 +38,7 @@ class MatMul(Function):
 
 def matmul(a, b):
     """Matrix product `a @ b` (NumPy's matmul semantics), with a clear error on incompatible shapes."""
-    a, b = _pair(a, b)
+    a, b = as_tensor_pair(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError(f"matmul: operands must have at least 1 dimension, got shapes {a.shape} and {b.shape} "
                          f"(use * to multiply by a scalar)")

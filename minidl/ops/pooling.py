@@ -9,7 +9,7 @@ NumPy: its inner loops are only kw long.)
 from minidl.autograd import Function, is_grad_enabled
 from minidl.ops.activation import ReLU, relu_grad
 from minidl.errors import ArgumentError, DTypeError, ShapeError
-from minidl.ops.conv import _pair, add_windows_back, crop_spatial, pad_spatial, window
+from minidl.ops.conv import add_windows_back, crop_spatial, int_pair, pad_spatial, window
 
 
 WINDOW_ROWS = (0, 1, 4, 5, 2, 3)  # the window view (N, C, kh, kw, Ho, Wo) as (N, C, Ho, Wo, kh, kw)
@@ -249,9 +249,9 @@ class AvgPool2d(Function):
 
 
 def _pool_arguments(op, x, kernel_size, stride, padding):
-    kernel_size = _pair(kernel_size, "kernel_size", op, minimum=1)
-    stride = kernel_size if stride is None else _pair(stride, "stride", op, minimum=1)
-    padding = _pair(padding, "padding", op)
+    kernel_size = int_pair(kernel_size, "kernel_size", op, minimum=1)
+    stride = kernel_size if stride is None else int_pair(stride, "stride", op, minimum=1)
+    padding = int_pair(padding, "padding", op)
     if x.ndim != 4:
         raise ShapeError(f"{op}: expected input of shape (N, C, H, W), got shape {x.shape}")
     if x.dtype.kind != "f":
