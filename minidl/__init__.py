@@ -9,7 +9,7 @@
 from minidl import autograd  # noqa: F401  (first: tensor.py builds on it)
 from minidl.tensor import Tensor
 from minidl.autograd import Function, enable_grad, is_grad_enabled, no_grad
-from minidl.backend import get_backend as backend
+from minidl.backend import get_backend
 from minidl.backend.denormals import set_flush_denormal
 from minidl.creation import (arange, bool_, eye, float32, float64, full, int64, ones, ones_like, rand, randn,
                              tensor, zeros, zeros_like)

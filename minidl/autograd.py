@@ -313,7 +313,8 @@ def device_array(backend, array, where):
                       f"works on {backend.array_type.__name__} arrays")
 
 
-from minidl.tensor import Tensor  # noqa: E402  (tensor.py imports this module first; see minidl/__init__.py)
-
-_make_tensor = Tensor._make
+# How the engine wraps a result array as a Tensor: `Tensor._make(array, backend, requires_grad, grad_fn)`.
+# tensor.py fills this slot when it defines Tensor: autograd is the layer below tensor and imports
+# nothing from it (the dependency order is backend -> autograd -> tensor -> creation -> ops).
+_make_tensor = None
 _op_watchers = anomaly._enabled

@@ -126,7 +126,7 @@ class MinidlRunner(Runner):
         self.model, self.batch, self.device = model, batch, device
         mdl.manual_seed(seed)
         self.net = net if net is not None else build_minidl(model, device)
-        self.backend = mdl.backend(device)
+        self.backend = mdl.get_backend(device)
         rng = np.random.default_rng(seed)
         x = rng.standard_normal((batch,) + INPUT_SHAPES[model], dtype=np.float32)
         t = rng.integers(0, 10, batch)
@@ -296,7 +296,7 @@ def run(models=MODELS, batch_sizes=(64, 256), rounds=3, block=0.3, backends=None
         if device == "cpu":
             rate = gemm_rate(np, min_time=block)
         else:
-            backend = mdl.backend(device)
+            backend = mdl.get_backend(device)
             rate = gemm_rate(backend.xp, n=4096, min_time=block, sync=backend.synchronize)
         results["gemm_flops"][device] = rate
         log(f"float32 matrix product on {device}: {rate / 1e9:.1f} GFLOP/s")

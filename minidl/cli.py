@@ -585,7 +585,7 @@ def info():
     gpu = "yes" if available else "no"
     if available:
         try:
-            xp = mdl.backend("cuda").xp
+            xp = mdl.get_backend("cuda").xp
             props = xp.cuda.runtime.getDeviceProperties(0)
             name = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
             gpu = f"yes: {name}, {props['totalGlobalMem'] / 2**30:.0f} GiB (device 0 of {xp.cuda.runtime.getDeviceCount()})"

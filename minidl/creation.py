@@ -8,7 +8,8 @@ import numbers
 
 import numpy as np
 
-from minidl.backend import StrictArray, backend_of_array, get_backend
+from minidl.arrays import DEFAULT_FLOAT, default_dtype, normalize_dtype, to_array  # noqa: F401  (also imported from here)
+from minidl.backend import get_backend
 from minidl.errors import ArgumentError, ArgumentTypeError, DTypeError, ShapeError
 from minidl.tensor import Tensor
 
@@ -17,80 +18,9 @@ float64 = np.float64
 int64 = np.int64
 bool_ = np.bool_
 
-DEFAULT_FLOAT = np.dtype(np.float32)
-
-
-def normalize_dtype(dtype):
-    """A NumPy dtype from `mdl.float32`, 'float64', np.dtype(...); only bool, integer and float kinds."""
-    try:
-        dt = np.dtype(dtype)
-    except TypeError as exc:
-        raise DTypeError(f"not a data type: {dtype!r} (use mdl.float32, mdl.float64, 'int64', ...)") from exc
-    if dt.kind not in "biuf":
-        raise DTypeError(f"unsupported dtype {dt}: minidl tensors hold bool, integer or floating-point numbers")
-    return dt
-
-
-def to_array(data, device=None, dtype=None, copy=True):
-    """(backend, array) for `data` on `device`, following minidl's default dtypes.
-
-    `device=None` keeps the device of an existing array or tensor (CPU for host data).
-    """
-    if isinstance(data, Tensor):
-        data = data.data
-    source = _device_of_array(data)
-    backend = get_backend(device if device is not None else (source or "cpu"))
-    dt = None if dtype is None else normalize_dtype(dtype)
-    if source is not None:  # an array of some device: keep its dtype unless told otherwise
-        _check_numeric(data.dtype)
-        if source != backend.device:
-            data = backend.from_host(get_backend(source).to_host(data))
-            copy = False
-        array = data.astype(dt, copy=copy) if dt is not None else (data.copy() if copy else data)
-        return backend, array
-    host = _host_array(data)
-    if dt is None:
-        dt = _default_dtype(host.dtype)
-    return backend, backend.from_host(host.astype(dt, copy=False))
-
-
-def _device_of_array(data):
-    """The device name of an array from any backend, or None for host data that is not an array."""
-    if isinstance(data, np.ndarray) or isinstance(data, StrictArray) or type(data).__module__.startswith("cupy"):
-        return backend_of_array(data).device
-    return None
-
-
-def _host_array(data):
-    """NumPy array from Python data (scalars, nested lists), with a clear error for non-numbers."""
-    if isinstance(data, (str, bytes)):
-        raise DTypeError(f"cannot make a tensor from the string {data!r}: expected numbers")
-    try:
-        host = np.asarray(data)
-    except ValueError as exc:
-        raise DTypeError(f"cannot make a tensor from this data: {exc}") from exc
-    _check_numeric(host.dtype, data)
-    return host
-
-
-def _check_numeric(dt, data=None):
-    if dt.kind not in "biuf":
-        what = f" from {type(data).__name__} data" if data is not None else ""
-        raise DTypeError(f"cannot make a tensor{what} of dtype {dt}: expected numbers (bool, int or float)")
-
-
-def _default_dtype(host_dtype):
-    """Python floats -> float32, ints -> int64, bools -> bool (PyTorch's defaults)."""
-    if host_dtype.kind == "f":
-        return DEFAULT_FLOAT
-    if host_dtype.kind in "iu":
-        return np.dtype(np.int64)
-    return host_dtype
-
-
 def tensor(data, dtype=None, device="cpu", requires_grad=False):
     """A new tensor holding a copy of `data` (number, nested list, NumPy/CuPy array or Tensor)."""
-    backend, array = to_array(data, device=device, dtype=dtype, copy=True)
+    backend, array = to_array(data.data if isinstance(data, Tensor) else data, device=device, dtype=dtype, copy=True)
     t = Tensor._make(array, backend, False, None)
     t.requires_grad = requires_grad
     return t
@@ -137,7 +67,7 @@ def full(shape, fill_value, dtype=None, device="cpu", requires_grad=False):
     backend = get_backend(device)
     if isinstance(shape, numbers.Integral):
         shape = (shape,)
-    dt = normalize_dtype(dtype) if dtype is not None else _default_dtype(np.asarray(fill_value).dtype)
+    dt = normalize_dtype(dtype) if dtype is not None else default_dtype(np.asarray(fill_value).dtype)
     return _new(backend.xp.full(_shape((shape,), "full"), fill_value, dtype=dt), backend, requires_grad)
 
 

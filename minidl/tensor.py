@@ -7,6 +7,7 @@ forward and backward live side by side.
 import numpy as np
 
 from minidl import autograd
+from minidl.arrays import to_array
 from minidl.backend import get_backend
 from minidl.errors import DTypeError, GraphError, ShapeError
 
@@ -28,9 +29,8 @@ class Tensor:
     __array_ufunc__ = None  # `ndarray + tensor` defers to Tensor.__radd__ instead of looping in NumPy
 
     def __init__(self, data, requires_grad=False, device=None, dtype=None):
-        from minidl.creation import to_array  # creation.py builds on this file
-
-        backend, array = to_array(data, device=device, dtype=dtype, copy=False)
+        backend, array = to_array(data.data if isinstance(data, Tensor) else data, device=device, dtype=dtype,
+                                  copy=False)
         self._init(array, backend, False, None)
         self.requires_grad = requires_grad
 
@@ -355,4 +355,9 @@ class Tensor:
         return ops.matmul(self, other)
 
 
-from minidl import ops  # noqa: E402  (ops build on Tensor; Tensor's methods call into ops)
+autograd._make_tensor = Tensor._make  # the engine wraps its results through this (autograd cannot import Tensor)
+
+# The one late import of the core (tests/test_layering.py holds it to one; docs/ARCHITECTURE.md): the
+# ops build on Tensor, and Tensor's operators and methods call into the ops, so `ops` is imported once
+# Tensor exists. Python resolves `ops.add` at call time, long after both modules are loaded.
+from minidl import ops  # noqa: E402

@@ -37,7 +37,7 @@ def layouts(dtype):
 @pytest.mark.parametrize("case", range(8), ids=[c[0] for c in layouts(np.float32)])
 def test_axpy_and_scale_match_the_formula_in_place(dtype, case):
     name, x, y, blas = layouts(dtype)[case]
-    backend = mdl.backend("cpu")
+    backend = mdl.get_backend("cpu")
     x_before, y_before = x.copy(), y.copy()
     expected_axpy = ALPHA * x_before.astype(np.float64) + y_before
     backend.axpy(ALPHA, x, y)
@@ -52,7 +52,7 @@ def test_axpy_and_scale_match_the_formula_in_place(dtype, case):
 
 
 def test_other_dtypes_go_through_numpy():
-    backend = mdl.backend("cpu")
+    backend = mdl.get_backend("cpu")
     x, y = np.arange(4, dtype=np.float16), np.ones(4, dtype=np.float16)
     assert numpy_backend._level1_blas("axpy", x, y) is None
     backend.axpy(0.5, x, y)
@@ -64,7 +64,7 @@ def test_other_dtypes_go_through_numpy():
 
 def test_a_zero_factor_still_propagates_nan_and_inf_as_numpy_does():
     """BLAS's axpy returns at once when alpha = 0; NumPy and PyTorch compute y + 0·x (NaN for NaN or inf)."""
-    backend = mdl.backend("cpu")
+    backend = mdl.get_backend("cpu")
     x = np.array([np.nan, np.inf, -np.inf, 2.0], dtype=np.float32)
     y = np.ones(4, dtype=np.float32)
     with np.errstate(invalid="ignore"):
@@ -77,7 +77,7 @@ def test_a_zero_factor_still_propagates_nan_and_inf_as_numpy_does():
 
 
 def test_a_read_only_target_is_refused_as_numpy_refuses_it():
-    backend = mdl.backend("cpu")
+    backend = mdl.get_backend("cpu")
     y = np.ones(3, dtype=np.float32)
     y.flags.writeable = False
     with pytest.raises(ValueError, match="read-only"):
@@ -86,7 +86,7 @@ def test_a_read_only_target_is_refused_as_numpy_refuses_it():
 
 def test_in_place_updates_keeps_blas_on_one_thread_and_restores_it():
     threadpoolctl = pytest.importorskip("threadpoolctl")
-    backend = mdl.backend("cpu")
+    backend = mdl.get_backend("cpu")
     backend.axpy(1.0, np.ones(2), np.ones(2))  # SciPy's BLAS loaded, as after an optimizer's first step
     with threadpoolctl.threadpool_limits(2, user_api="blas"):
         before = {lib["filepath"]: lib["num_threads"] for lib in threadpoolctl.threadpool_info()

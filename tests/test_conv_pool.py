@@ -44,7 +44,7 @@ def test_fused_conv_relu_pool_passes_gradcheck(device, block_rows, shape, weight
     x, w, b = (leaf(rng.standard_normal(s), device) for s in (shape, weight, weight[:1]))
     y = F.conv2d_relu_max_pool2d(x, w, b, padding=padding, pool_kernel=pool)
     # fused on the CPU; a launch-bound device (GPU, strict) runs conv2d then the ReLU-pool node
-    assert type(y.grad_fn) is (MaxPool2dReLU if mdl.backend(device).launch_bound else Conv2dReLUMaxPool2d)
+    assert type(y.grad_fn) is (MaxPool2dReLU if mdl.get_backend(device).launch_bound else Conv2dReLUMaxPool2d)
     assert mdl.gradcheck(lambda *t: F.conv2d_relu_max_pool2d(*t, padding=padding, pool_kernel=pool), (x, w, b))
     assert mdl.gradcheck(lambda *t: F.conv2d_relu_max_pool2d(*t, padding=padding, pool_kernel=pool), (x, w))
 

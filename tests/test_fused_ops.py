@@ -253,7 +253,7 @@ def test_relu_output_used_twice_still_gets_both_gradients():
 @pytest.mark.parametrize("order", ["C", "F"])
 def test_short_axis_reductions_equal_numpys(shape, order):
     x = np.asarray(np.random.default_rng(5).standard_normal(shape), order=order)
-    cpu, last = mdl.backend("cpu"), (len(shape) - 1,)
+    cpu, last = mdl.get_backend("cpu"), (len(shape) - 1,)
     np.testing.assert_array_equal(cpu.reduce(x, "max", last), x.max(axis=last, keepdims=True))
     np.testing.assert_allclose(cpu.reduce(x, "sum", last), x.sum(axis=last, keepdims=True), rtol=1e-13, atol=1e-13)
     assert cpu.reduce(x, "max", (0,)).shape == (1,) + shape[1:]  # other axes: NumPy's own reduction

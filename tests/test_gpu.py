@@ -14,7 +14,7 @@ import minidl as mdl
 import minidl.nn as nn
 import minidl.optim as optim
 
-backend_registry = importlib.import_module("minidl.backend")  # the module (mdl.backend is the function)
+backend_registry = importlib.import_module("minidl.backend")  # the subpackage: its registry of backends
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def test_a_lenet_training_step_on_cuda_matches_the_cpu():
             nn.CrossEntropyLoss()(model(mdl.tensor(x, device=device)), mdl.tensor(y, device=device)).backward()
             opt.step()
     for key, value in cpu_model.state_dict().items():
-        np.testing.assert_allclose(mdl.backend("cuda").to_host(gpu_model.state_dict()[key]), value,
+        np.testing.assert_allclose(mdl.get_backend("cuda").to_host(gpu_model.state_dict()[key]), value,
                                    rtol=1e-9, atol=1e-12, err_msg=key)
 
 

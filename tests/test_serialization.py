@@ -39,7 +39,7 @@ def test_nested_structures_round_trip(tmp_path):
 def test_load_onto_a_device(tmp_path):
     mdl.save({"w": np.ones(2)}, tmp_path / "w.npz")
     back = mdl.load(tmp_path / "w.npz", device="strict")
-    assert mdl.backend("strict").is_array(back["w"])
+    assert mdl.get_backend("strict").is_array(back["w"])
 
 
 def test_objects_that_would_need_pickle_are_refused(tmp_path):

@@ -102,7 +102,7 @@ def test_cuda_is_available_returns_a_bool():
 
 
 def test_backend_object():
-    b = mdl.backend("cpu")
+    b = mdl.get_backend("cpu")
     assert b.xp is np and b.device == "cpu"
 
 

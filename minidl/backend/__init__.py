@@ -5,8 +5,12 @@
     get_backend("strict")  -> the CPU stand-in whose arrays refuse silent NumPy conversion (tests)
 """
 
+import sys
+import types
+import warnings
+
 from minidl.backend.base import Backend
-from minidl.backend.cupy_backend import cuda_is_available
+from minidl.backend.cupy_backend import CupyBackend, cuda_is_available  # CuPy itself is imported on first use
 from minidl.backend.numpy_backend import NumpyBackend
 from minidl.backend.strict import StrictArray, StrictBackend
 from minidl.errors import DeviceError
@@ -17,8 +21,6 @@ _seed = None
 
 
 def _make_cupy_backend(seed):
-    from minidl.backend.cupy_backend import CupyBackend
-
     return CupyBackend(seed)
 
 
@@ -62,6 +64,19 @@ def seed_all(seed):
     for backend in _backends.values():
         backend.seed(seed)
 
+
+class _CallableBackendPackage(types.ModuleType):
+    """This subpackage, callable: `mdl.backend(device)` (the name API.md lists) still returns
+    `get_backend(device)`, with a DeprecationWarning. The function is `mdl.get_backend` now: bound as
+    `mdl.backend` it shadowed this subpackage (`import minidl.backend.numpy_backend` then failed)."""
+
+    def __call__(self, device="cpu"):
+        warnings.warn("mdl.backend(device) is deprecated; use mdl.get_backend(device)", DeprecationWarning,
+                      stacklevel=2)
+        return get_backend(device)
+
+
+sys.modules[__name__].__class__ = _CallableBackendPackage
 
 __all__ = ["Backend", "backend_of_array", "NumpyBackend", "StrictBackend", "StrictArray", "get_backend", "normalize_device",
            "seed_all", "cuda_is_available"]

@@ -6,6 +6,14 @@ Each is a differentiable op from `minidl.ops` or a short composition of them.
 from minidl.errors import ArgumentError
 from minidl.ops import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401
 from minidl.ops.matmul import linear  # noqa: F401  (y = x @ weightᵀ + bias, one fused node for 2-d x)
+# the ops behind the layers and losses (convolution, pooling, normalisation, dropout, losses)
+from minidl.ops.conv import conv2d  # noqa: F401
+from minidl.ops.conv_pool import conv2d_relu_max_pool2d  # noqa: F401
+from minidl.ops.dropout import dropout  # noqa: F401
+from minidl.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,  # noqa: F401
+                             huber_loss, l1_loss, mse_loss, nll_loss, one_hot)
+from minidl.ops.normalization import batch_norm  # noqa: F401
+from minidl.ops.pooling import avg_pool2d, max_pool2d, relu_max_pool2d  # noqa: F401
 
 
 def l1_penalty(parameters):
@@ -25,12 +33,3 @@ def _sum_over(parameters, term):
     if total is None:
         raise ArgumentError("penalty over an empty list of parameters")
     return total
-
-# -- the ops behind the layers and losses (convolution, pooling, normalisation, dropout, losses) ----------
-from minidl.ops.conv import conv2d  # noqa: E402,F401
-from minidl.ops.conv_pool import conv2d_relu_max_pool2d  # noqa: E402,F401
-from minidl.ops.dropout import dropout  # noqa: E402,F401
-from minidl.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,  # noqa: E402,F401
-                             huber_loss, l1_loss, mse_loss, nll_loss, one_hot)
-from minidl.ops.normalization import batch_norm  # noqa: E402,F401
-from minidl.ops.pooling import avg_pool2d, max_pool2d, relu_max_pool2d  # noqa: E402,F401

@@ -16,6 +16,7 @@ from minidl.backend import get_backend
 from minidl.creation import normalize_dtype, to_array
 from minidl.errors import ArgumentTypeError, ShapeError
 from minidl.nn.parameter import Parameter
+from minidl.nn.summary import summarize
 from minidl.tensor import Tensor
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -241,7 +242,9 @@ class Module:
         with no_grad():
             for key, t in own.items():
                 if key in state_dict:
-                    _, array = to_array(state_dict[key], device=t.device, dtype=t.dtype, copy=True)
+                    value = state_dict[key]
+                    _, array = to_array(value.data if isinstance(value, Tensor) else value, device=t.device,
+                                        dtype=t.dtype, copy=True)
                     t.data[...] = array
         return IncompatibleKeys(missing, unexpected)
 
@@ -261,8 +264,6 @@ class Module:
 
         `input_shape` excludes the batch axis, e.g. (784,) or (1, 28, 28).
         """
-        from minidl.nn.summary import summarize
-
         return summarize(self, input_shape, device=device, dtype=dtype)
 
 

@@ -12,6 +12,7 @@ import contextlib
 import numbers
 
 from minidl.autograd import Function
+from minidl.creation import tensor
 from minidl.errors import ArgumentError, ArgumentTypeError, DeviceError, DTypeError, ShapeError
 from minidl.ops.broadcast import unbroadcast
 from minidl.tensor import Tensor
@@ -438,7 +439,6 @@ def one_hot(indices, num_classes=-1):
     num_classes=-1 takes max(indices) + 1, as PyTorch. No gradient.
     """
     if not isinstance(indices, Tensor):
-        from minidl.creation import tensor
         indices = tensor(indices)
     xp = indices.backend.xp
     t = indices.data

@@ -6,6 +6,7 @@ from minidl.autograd import Function
 from minidl.errors import ShapeError
 from minidl.ops.broadcast import unbroadcast
 from minidl.ops.elementwise import as_tensor_pair
+from minidl.tensor import Tensor
 
 
 class MatMul(Function):
@@ -90,8 +91,6 @@ class Linear(Function):
 def linear(x, weight, bias=None):
     """y = x @ weightᵀ + bias for x (N, in), weight (out, in), bias (out,): one fused node when the
     shapes and dtypes allow it, else the composition of matmul and add (same values, same gradients)."""
-    from minidl.tensor import Tensor
-
     if (isinstance(x, Tensor) and isinstance(weight, Tensor) and x.ndim == 2 and weight.ndim == 2
             and x.shape[1] == weight.shape[1] and x.dtype == weight.dtype and x.dtype.kind == "f"
             and (bias is None or (isinstance(bias, Tensor) and bias.shape == (weight.shape[0],)

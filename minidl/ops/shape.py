@@ -3,6 +3,7 @@ indexing, dtype casts and device moves. Their backward moves gradients, it never
 
 import numbers
 
+from minidl.arrays import normalize_dtype
 from minidl.autograd import Function
 from minidl.errors import ArgumentError, ShapeError
 from minidl.ops.broadcast import normalize_axes
@@ -255,8 +256,6 @@ class Cast(Function):
 
 
 def astype(x, dtype):
-    from minidl.creation import normalize_dtype
-
     dtype = normalize_dtype(dtype)
     if dtype.kind != "f":  # integer and bool results carry no gradient
         return Tensor._make(x.data.astype(dtype), x._backend, False, None)
