@@ -18,6 +18,7 @@ import numpy as np
 from minidl.data.images import image_to_input
 from minidl.errors import ArgumentError, SerializationError
 from minidl.serialization import atomic_write, load
+from minidl.zoo import build_model_for
 
 RUN_INFO = "model.json"
 WEIGHTS = "model.npz"
@@ -100,8 +101,6 @@ class SavedRun:
 
 def load_run(folder):
     """Rebuild the model a `minidl train` run saved in `folder` (model.json + model.npz)."""
-    from minidl.zoo import build_model_for
-
     folder = os.fspath(folder)
     info_path, weights_path = os.path.join(folder, RUN_INFO), os.path.join(folder, WEIGHTS)
     for path in (info_path, weights_path):

@@ -1,5 +1,6 @@
 """Adagrad (Duchi et al., 2011): per-coordinate rates that shrink with the sum of squared gradients."""
 
+from minidl.optim.fast import blas_adagrad
 from minidl.optim.optimizer import Optimizer, check_nonnegative, with_weight_decay
 
 
@@ -29,14 +30,14 @@ class Adagrad(Optimizer):
         state["sum"] = p.backend.xp.full_like(p.data, group["initial_accumulator_value"])
 
     def _update(self, p, grad, state, group):
+        """The reference step: the docstring's formulas, as written (fast sibling: optim/fast.py, blas_adagrad)."""
         xp = p.backend.xp
         state["step"] += 1
-        weight_decay = float(group["weight_decay"])
-        grad = with_weight_decay(p, grad, weight_decay)
-        clr = float(group["lr"]) / (1 + (state["step"] - 1) * float(group["lr_decay"]))
-        tmp = xp.multiply(grad, grad, out=xp.empty_like(p.data))  # an array even for a 0-d p (out= below)
-        state["sum"] += tmp
-        std = xp.sqrt(state["sum"], out=tmp)
-        std += float(group["eps"])
-        xp.divide(grad, std, out=tmp)
-        p.backend.axpy(-clr, tmp, p.data)
+        t = state["step"]
+        g = with_weight_decay(p, grad, float(group["weight_decay"]))  # g ← g + weight_decay·p
+        clr = float(group["lr"]) / (1 + (t - 1) * float(group["lr_decay"]))
+        s = state["sum"]
+        s[...] = s + g * g                                              # s ← s + g²
+        p.data -= clr * g / (xp.sqrt(s) + float(group["eps"]))         # p ← p - clr · g / (sqrt(s) + eps)
+
+    _fast_update = staticmethod(blas_adagrad)

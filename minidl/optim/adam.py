@@ -1,6 +1,7 @@
 """Adam (Kingma & Ba, 2015) and AdamW (Loshchilov & Hutter, 2019): PyTorch's formulas."""
 
-from minidl.optim.optimizer import Optimizer, average_square, check_betas, check_nonnegative, with_weight_decay
+from minidl.optim.fast import blas_adam, blas_adamw
+from minidl.optim.optimizer import Optimizer, check_betas, check_nonnegative, with_weight_decay, zeros_state
 
 
 class Adam(Optimizer):
@@ -10,13 +11,16 @@ class Adam(Optimizer):
         g ← g + weight_decay · p                        (Adam: L2 added to the gradient)
         m ← β1 · m + (1 - β1) · g                       (first moment; PyTorch writes it as a lerp)
         v ← β2 · v + (1 - β2) · g²                      (second moment)
-        v̂ ← max(v̂, v) if amsgrad, else v̂ = v
-        p ← p - lr / (1 - β1ᵗ) · m / (sqrt(v̂) / sqrt(1 - β2ᵗ) + eps)
+        v ← max(v_max, v) if amsgrad (v_max: the largest v so far)
+        m̂ = m / (1 - β1ᵗ)                               (bias corrections: m and v start at 0)
+        v̂ = v / (1 - β2ᵗ)
+        p ← p - lr · m̂ / (sqrt(v̂) + eps)
 
     State per parameter: "step", "exp_avg" (m), "exp_avg_sq" (v), and "max_exp_avg_sq" with amsgrad.
     """
 
     _decoupled = False
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False):
         defaults = dict(lr=lr, betas=tuple(betas) if isinstance(betas, list) else betas, eps=eps,
                         weight_decay=weight_decay, amsgrad=amsgrad)
@@ -37,38 +41,29 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = xp.zeros_like(p.data)
 
     def _update(self, p, grad, state, group):
-        backend, data = p.backend, p.data
-        xp = backend.xp
+        """The reference step: the docstring's formulas, as written (fast sibling: optim/fast.py, blas_adam)."""
+        xp = p.backend.xp
         lr, weight_decay, eps = float(group["lr"]), float(group["weight_decay"]), float(group["eps"])
         beta1, beta2 = (float(beta) for beta in group["betas"])
         state["step"] += 1
-        step = state["step"]
-        if weight_decay != 0:
-            if self._decoupled:
-                backend.scale(1 - lr * weight_decay, data)  # AdamW: decay the weights, not the gradient
-            else:
-                grad = with_weight_decay(p, grad, weight_decay)
-        # In place, as BLAS-style passes where they fit (Backend.scale: x ← a·x, Backend.axpy: y ← a·x + y)
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        backend.scale(beta1, exp_avg)  # m ← β1·m + (1 - β1)·g
-        backend.axpy(1 - beta1, grad, exp_avg)
-        tmp = average_square(backend, exp_avg_sq, grad, beta2)  # v ← β2·v + (1 - β2)·g²
-        if group["amsgrad"]:
-            max_exp_avg_sq = state.get("max_exp_avg_sq")
-            if max_exp_avg_sq is None:  # amsgrad switched on after the first step
-                max_exp_avg_sq = state["max_exp_avg_sq"] = xp.zeros_like(data)
-            xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-            second = max_exp_avg_sq
+        t = state["step"]
+        if self._decoupled:
+            p.data *= 1 - lr * weight_decay                        # AdamW: p ← p · (1 - lr·weight_decay)
+            g = grad
         else:
-            second = exp_avg_sq
-        # p ← p - lr/bc1 · m / (sqrt(v̂)/sqrt(bc2) + eps), with bc_k = 1 - β_kᵗ, computed as
-        # p ← p - (lr·sqrt(bc2)/bc1) · m / (sqrt(v̂) + eps·sqrt(bc2)): the same value, two passes fewer
-        bias_correction1 = 1 - beta1 ** step
-        bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
-        denom = xp.sqrt(second, out=tmp)
-        denom += eps * bias_correction2_sqrt
-        xp.divide(exp_avg, denom, out=denom)
-        backend.axpy(-lr * bias_correction2_sqrt / bias_correction1, denom, data)
+            g = with_weight_decay(p, grad, weight_decay)           # Adam: g ← g + weight_decay·p
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m[...] = beta1 * m + (1 - beta1) * g                       # m ← β1·m + (1 - β1)·g
+        v[...] = beta2 * v + (1 - beta2) * g * g                   # v ← β2·v + (1 - β2)·g²
+        if group["amsgrad"]:
+            v_max = zeros_state(state, "max_exp_avg_sq", p)
+            v_max[...] = xp.maximum(v_max, v)                      # v_max ← max(v_max, v)
+            v = v_max
+        m_hat = m / (1 - beta1 ** t)                               # m̂ = m / (1 - β1ᵗ)
+        v_hat = v / (1 - beta2 ** t)                               # v̂ = v / (1 - β2ᵗ)
+        p.data -= lr * m_hat / (xp.sqrt(v_hat) + eps)              # p ← p - lr · m̂ / (sqrt(v̂) + eps)
+
+    _fast_update = staticmethod(blas_adam)
 
 
 class AdamW(Adam):
@@ -80,20 +75,8 @@ class AdamW(Adam):
     """
 
     _decoupled = True
+    _fast_update = staticmethod(blas_adamw)
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
 
-
-def lerp_(xp, target, end, weight):
-    """target ← target + weight · (end - target), in place, with PyTorch's two-sided formula.
-
-    For weight ≥ 0.5 PyTorch computes end - (end - target) · (1 - weight), which is exact at weight 1.
-    """
-    diff = xp.subtract(end, target)
-    if abs(weight) < 0.5:
-        diff *= weight
-        target += diff
-    else:
-        diff *= 1 - weight
-        xp.subtract(end, diff, out=target)

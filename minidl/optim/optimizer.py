@@ -19,6 +19,7 @@ in place on `p.data`; frozen parameters (`requires_grad=False`) and those withou
 import math
 import numbers
 from collections import defaultdict
+from contextlib import nullcontext
 
 from minidl.autograd import enable_grad
 from minidl.errors import ArgumentError, ArgumentTypeError, DeviceError, DTypeError, ShapeError
@@ -142,13 +143,28 @@ class Optimizer:
                 updates.append((p, grad.data, group))
         if not updates:
             return loss
-        with updates[0][0]._backend.in_place_updates():  # the updates' axpy/scale calls run in it
+        fast = self._fast_sibling()
+        update = fast or self._update
+        with updates[0][0]._backend.in_place_updates() if fast else nullcontext():  # for the siblings' BLAS calls
             for p, grad, group in updates:
                 state = self.state[p]
                 if not state:
                     self._init_state(p, state, group)
-                self._update(p, grad, state, group)
+                update(p, grad, state, group)
         return loss
+
+    _fast_update = None  # a subclass's fast sibling of `_update` (minidl/optim/fast.py), if it has one
+
+    def _fast_sibling(self):
+        """THE one place that chooses how parameters are updated: the class's fast sibling
+        (`_fast_update`, optim/fast.py) when fast paths are on; None, and `step` runs the reference
+        `_update`, when they are off or the class has none.
+
+        Only a class that sets `_fast_update` itself gets one: a user's subclass that rewrites `_update`
+        runs its own code, never its parent's fast sibling."""
+        if _use_fast() and type(self).__dict__.get("_fast_update") is not None:
+            return self._fast_update
+        return None
 
     def _bad_gradient(self, p, grad, group_index, index):
         """Raise the error that says how `grad` does not fit `p`, parameter `index` of group `group_index`."""
@@ -248,6 +264,16 @@ class Optimizer:
 
 
 # -- helpers for subclasses ---------------------------------------------------------------------------------
+# Fast paths on or off. TODO(lead, after merging ops19a): read the one public switch here
+# (`mdl.use_fast_paths(False)` runs every op and every optimizer as its reference).
+_fast_paths = True
+
+
+def _use_fast():
+    """Whether optimizers take their fast siblings (optim/fast.py) instead of the reference `_update`."""
+    return _fast_paths
+
+
 def with_weight_decay(p, grad, weight_decay):
     """d = g + weight_decay·p (L2 regularisation in the gradient) as a new array, or g itself when
     weight_decay is 0. The gradient array is never written to; out= keeps a 0-d result an array."""
@@ -257,13 +283,12 @@ def with_weight_decay(p, grad, weight_decay):
     return xp.add(grad, weight_decay * p.data, out=xp.empty_like(p.data))
 
 
-def average_square(backend, average, grad, decay):
-    """average ← decay·average + (1 - decay)·g², in place (Adam's v, RMSprop's square average).
-    Returns g², a new array the caller may reuse as scratch (an array even for a 0-d parameter)."""
-    squared = backend.xp.multiply(grad, grad, out=backend.xp.empty_like(average))
-    backend.scale(decay, average)
-    backend.axpy(1 - decay, squared, average)
-    return squared
+def zeros_state(state, key, p):
+    """state[key], created as zeros of p's shape, dtype and device when missing (an option such as
+    amsgrad, centered or momentum switched on after the first step)."""
+    if key not in state:
+        state[key] = p.backend.xp.zeros_like(p.data)
+    return state[key]
 
 
 def check_nonnegative(group, key, where, owner):

@@ -1,8 +1,8 @@
 """RMSprop (Hinton's lecture 6e), optionally centered and with momentum: PyTorch's formulas."""
 
 from minidl.errors import ArgumentError
-from minidl.optim.adam import lerp_
-from minidl.optim.optimizer import Optimizer, average_square, check_nonnegative, with_weight_decay
+from minidl.optim.fast import blas_rmsprop
+from minidl.optim.optimizer import Optimizer, check_nonnegative, with_weight_decay, zeros_state
 
 
 class RMSprop(Optimizer):
@@ -41,30 +41,24 @@ class RMSprop(Optimizer):
             state["grad_avg"] = xp.zeros_like(p.data)
 
     def _update(self, p, grad, state, group):
-        backend = p.backend
-        xp = backend.xp
-        alpha, momentum, weight_decay = float(group["alpha"]), float(group["momentum"]), float(group["weight_decay"])
+        """The reference step: the docstring's formulas, as written (fast sibling: optim/fast.py, blas_rmsprop)."""
+        xp = p.backend.xp
+        alpha, momentum, eps = float(group["alpha"]), float(group["momentum"]), float(group["eps"])
         state["step"] += 1
-        grad = with_weight_decay(p, grad, weight_decay)
-        square_avg = state["square_avg"]
-        tmp = average_square(backend, square_avg, grad, alpha)  # v ← α·v + (1 - α)·g²
+        g = with_weight_decay(p, grad, float(group["weight_decay"]))    # g ← g + weight_decay·p
+        v = state["square_avg"]
+        v[...] = alpha * v + (1 - alpha) * g * g                         # v ← α·v + (1 - α)·g²
         if group["centered"]:
-            grad_avg = state.get("grad_avg")
-            if grad_avg is None:  # centered switched on after the first step
-                grad_avg = state["grad_avg"] = xp.zeros_like(p.data)
-            lerp_(xp, grad_avg, grad, 1 - alpha)
-            xp.multiply(grad_avg, grad_avg, out=tmp)
-            avg = xp.subtract(square_avg, tmp, out=tmp)
-            xp.sqrt(avg, out=avg)
+            g_avg = zeros_state(state, "grad_avg", p)
+            g_avg[...] = g_avg + (1 - alpha) * (g - g_avg)               # ḡ ← ḡ + (1 - α)·(g - ḡ)
+            a = xp.sqrt(v - g_avg * g_avg) + eps                         # a = sqrt(v - ḡ²) + eps
         else:
-            avg = xp.sqrt(square_avg, out=tmp)
-        avg += float(group["eps"])
-        xp.divide(grad, avg, out=tmp)
+            a = xp.sqrt(v) + eps                                         # a = sqrt(v) + eps
         if momentum > 0:
-            buf = state.get("momentum_buffer")
-            if buf is None:  # momentum switched on after the first step
-                buf = state["momentum_buffer"] = xp.zeros_like(p.data)
-            backend.scale(momentum, buf)
-            backend.axpy(1, tmp, buf)
-            tmp = buf
-        backend.axpy(-float(group["lr"]), tmp, p.data)
+            b = zeros_state(state, "momentum_buffer", p)
+            b[...] = momentum * b + g / a                                # b ← momentum·b + g / a
+            p.data -= float(group["lr"]) * b                             # p ← p - lr·b
+        else:
+            p.data -= float(group["lr"]) * g / a                         # p ← p - lr·g / a
+
+    _fast_update = staticmethod(blas_rmsprop)

@@ -1,18 +1,8 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov momentum and weight decay."""
 
 from minidl.errors import ArgumentError
+from minidl.optim.fast import blas_sgd
 from minidl.optim.optimizer import Optimizer, check_nonnegative, with_weight_decay
-
-
-# The momentum step (after the first) as one elementwise kernel, for devices that compile them (the
-# GPU: Backend.elementwise_kernel); the same formulas as SGD._update's array code:
-#     d = g + weight_decay·p;   v ← momentum·v + (1 - dampening)·d;   p ← p - lr·(v, or d + momentum·v)
-_MOMENTUM_STEP = {
-    nesterov: ("sgd_nesterov" if nesterov else "sgd_momentum",
-               "T g, T lr, T momentum, T damp, T weight_decay", "T param, T velocity",
-               "T d = g + weight_decay * param; velocity = momentum * velocity + damp * d; "
-               f"param -= lr * ({'d + momentum * velocity' if nesterov else 'velocity'});")
-    for nesterov in (False, True)}
 
 
 class SGD(Optimizer):
@@ -49,25 +39,16 @@ class SGD(Optimizer):
                                 f"{group['momentum']!r} and dampening={group['dampening']!r}{where}")
 
     def _update(self, p, grad, state, group):
-        momentum, weight_decay = float(group["momentum"]), float(group["weight_decay"])
-        lr, dampening, nesterov = float(group["lr"]), float(group["dampening"]), group["nesterov"]
-        backend, data = p.backend, p.data
-        xp = backend.xp
-        buf = state.get("momentum_buffer") if momentum != 0 else None
-        kernel = None if buf is None else backend.elementwise_kernel(*_MOMENTUM_STEP[nesterov])
-        if kernel is not None:  # a GPU: the whole momentum step below in one launch
-            kernel(grad, lr, momentum, 1 - dampening, weight_decay, data, buf)
-            return
-        grad = with_weight_decay(p, grad, weight_decay)  # d = g + weight_decay·p
-        # The rest in place, as BLAS-style passes (Backend.axpy: y ← a·x + y; Backend.scale: x ← a·x)
+        """The reference step: the docstring's formulas, as written (fast sibling: optim/fast.py, blas_sgd)."""
+        lr, momentum, dampening = float(group["lr"]), float(group["momentum"]), float(group["dampening"])
+        g = with_weight_decay(p, grad, float(group["weight_decay"]))  # g + weight_decay·p (a new array)
         if momentum != 0:
-            if buf is None:  # v ← d at the first step, in d's memory order (a Linear weight's is F)
-                buf = state["momentum_buffer"] = xp.copy(grad)
-            else:  # v ← momentum·v + (1 - dampening)·d
-                backend.scale(momentum, buf)
-                backend.axpy(1 - dampening, grad, buf)
-            if not nesterov:  # p ← p - lr·v
-                backend.axpy(-lr, buf, data)
-                return
-            backend.axpy(-lr * momentum, buf, data)  # Nesterov: p ← p - lr·(d + momentum·v)
-        backend.axpy(-lr, grad, data)  # p ← p - lr·d
+            v = state.get("momentum_buffer")
+            if v is None:
+                v = state["momentum_buffer"] = g.copy()            # v = g at t = 1
+            else:
+                v[...] = momentum * v + (1 - dampening) * g        # v ← momentum·v + (1 - dampening)·g
+            g = g + momentum * v if group["nesterov"] else v
+        p.data -= lr * g                                           # p ← p - lr·g
+
+    _fast_update = staticmethod(blas_sgd)
