@@ -89,6 +89,26 @@ def resolve_mode(owner, monitor, mode):
     return mode
 
 
+def improves(current, best, mode, min_delta=0.0):
+    """The one rule for "is this epoch an improvement" (EarlyStopping, ModelCheckpoint): Keras's.
+
+        mode "min":  current + min_delta < best        mode "max":  current - min_delta > best
+    with min_delta >= 0: beating the best by exactly min_delta (or tying it) is not an improvement.
+    (Keras writes it monitor_op(current - min_delta, best), min_delta negated in "min" mode.)
+    A value that is not finite (NaN, ±inf: a diverged run) never improves.
+    """
+    if not math.isfinite(current):
+        return False
+    if mode == "min":
+        return current + min_delta < best
+    return current - min_delta > best
+
+
+def worst_value(mode):
+    """The starting "best" that any finite first value improves on: +inf for "min", -inf for "max"."""
+    return math.inf if mode == "min" else -math.inf
+
+
 def check_monitor(owner, monitor, available):
     """A clear error when `monitor` is not among the names the Trainer will log."""
     if monitor not in available:
@@ -131,17 +151,14 @@ class EarlyStopping(Callback):
 
     def _reset(self):
         self.wait = 0
-        self.best = self.baseline if self.baseline is not None else (math.inf if self.mode == "min" else -math.inf)
+        self.best = self.baseline if self.baseline is not None else worst_value(self.mode)
         self.best_epoch = None
         self.best_weights = None
         self.stopped_epoch = None
 
     def improves(self, current, best):
-        if not math.isfinite(current):
-            return False
-        if self.mode == "min":
-            return current + self.min_delta < best
-        return current - self.min_delta > best
+        """Whether `current` beats `best` by more than min_delta (the shared rule, `improves` above)."""
+        return improves(current, best, self.mode, self.min_delta)
 
     def on_train_begin(self, logs=None):
         check_monitor("EarlyStopping", self.monitor, self.trainer.log_names)
@@ -199,19 +216,18 @@ class ModelCheckpoint(Callback):
         self.monitor = monitor
         self.save_best_only = bool(save_best_only)
         self.mode = resolve_mode("ModelCheckpoint", monitor, mode)
-        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best = worst_value(self.mode)
         self.last_saved = None
 
     def on_train_begin(self, logs=None):
         if self.save_best_only:
             check_monitor("ModelCheckpoint", self.monitor, self.trainer.log_names)
-        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best = worst_value(self.mode)
 
     def on_epoch_end(self, epoch, logs=None):
         if self.save_best_only:
             current = float(logs[self.monitor])
-            better = current < self.best if self.mode == "min" else current > self.best
-            if not (math.isfinite(current) and better):
+            if not improves(current, self.best, self.mode):  # Keras's checkpoint: no min_delta
                 return
             self.best = current
         try:
