@@ -1,18 +1,17 @@
-"""The core ops as one table: how to call each in minidl, in NumPy and in PyTorch, and what inputs to draw.
+"""The core ops of minidl/op_table.py (the one table `minidl gradcheck` also runs), each with a hypothesis
+strategy that draws its inputs.
 
-Shared by tests/test_ops_gradcheck.py (backward against finite differences) and
-tests/test_ops_reference.py (forward against NumPy; forward and backward against PyTorch; dtypes).
+Shared by tests/test_ops_gradcheck.py (backward against finite differences), tests/test_ops_reference.py
+(forward against NumPy; forward and backward against PyTorch; dtypes) and tests/test_dtype_creep.py.
+How to call each op in minidl, NumPy and PyTorch lives in the table; what is added here is `inputs`:
 
-Every case is an `Op`:
     inputs   a hypothesis strategy drawing `(arrays, kwargs)`: a tuple of float64 NumPy arrays (the
              differentiable inputs) and the op's other arguments (axis, index, condition, ...)
-    mdl      `mdl(*tensors, **kwargs)`: the minidl call under test
-    numpy    `numpy(*arrays, **kwargs)`: the same computation in plain NumPy
-    torch    `torch(T, *tensors, **kwargs)` with T the torch module: the same in PyTorch
-             (None where PyTorch has no direct counterpart)
 
 Inputs stay small (at most 3 or 4 axes of at most 4 elements) so that the suite stays fast, and keep
 away from kinks (|x| at 0, clip at its bounds, ties of max/min), where finite differences fail.
+Table rows without a strategy here (layers' functions, losses, fixed variants) are checked on their
+fixed example by tests/test_op_table.py.
 """
 
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-import minidl as mdl
+from minidl.op_table import OPS as TABLE
 from minidl.testing import arrays, axes, broadcastable_shapes, shapes
 
 MAX_SIDE, MAX_DIMS = 4, 3
@@ -30,13 +29,14 @@ MAX_SIDE, MAX_DIMS = 4, 3
 
 @dataclass(frozen=True, repr=False)
 class Op:
+    """A table row (minidl/op_table.py: OpCase) with the strategy that draws its inputs."""
     name: str
     inputs: st.SearchStrategy
     mdl: Callable
     numpy: Callable
     torch: Optional[Callable]
-    eps: float = 1e-6                  # finite-difference step for gradcheck
-    out_dtype: Optional[type] = None   # an output dtype fixed by the op (astype), else the inputs' dtype
+    eps: float = 1e-6
+    out_dtype: Optional[type] = None
 
     def __repr__(self):
         return self.name
@@ -228,138 +228,37 @@ def fixed_index(index, min_side=4):
     return arrays(shape).map(lambda x: ((x,), {"index": index}))
 
 
-# -- NumPy references that NumPy does not have under one name -------------------------------------------------
-def np_sigmoid(x):
-    return 1 / (1 + np.exp(-x))
-
-
-def np_logsumexp(x, axis=None, keepdims=False):
-    m = np.max(x, axis=axis, keepdims=True)
-    out = m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
-    return out if keepdims else np.squeeze(out, axis=axis)
-
-
-def np_softmax(x, axis=-1):
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
-
-
-def np_log_softmax(x, axis=-1):
-    return x - np_logsumexp(x, axis=axis, keepdims=True)
-
-
-# -- PyTorch spellings of NumPy's arguments ---------------------------------------------------------------
-def dims(axis, ndim):
-    """NumPy's axis (None, an int or a tuple) as torch's dim (None means every axis)."""
-    return tuple(range(ndim)) if axis is None else axis
-
-
-def torch_reduce(name):
-    """T.sum / T.mean / T.amax / T.amin / T.logsumexp with NumPy's axis and keepdims."""
-    return lambda T, x, axis, keepdims: getattr(T, name)(x, dim=dims(axis, x.ndim), keepdim=keepdims)
-
-
-def torch_pad(T, x, pad_width):
-    per_axis = np.broadcast_to(np.asarray(pad_width), (x.ndim, 2))  # NumPy's rule for pad_width
-    flat = [int(w) for pair in reversed(per_axis) for w in pair]     # torch lists the last axis first
-    return T.nn.functional.pad(x, flat)
-
-
-def torch_index(T, x, index):
-    """x[index] in PyTorch through a flat integer index (PyTorch has no negative-step slices)."""
-    positions = np.arange(x.numel()).reshape(tuple(x.shape))[index]
-    return x.reshape(-1)[T.as_tensor(np.array(positions))]  # a contiguous copy
-
-
-def on_device_of(like, array):
-    return mdl.tensor(array, device=like.device)
-
-
-# -- the table ---------------------------------------------------------------------------------------------
+# -- a strategy per core op of the table ---------------------------------------------------------------------
 POSITIVE = {"min_value": 0.5, "max_value": 10.0}
 NONZERO = {"away_from": (0.0,), "margin": 0.5}
 
-OPS = [
+STRATEGIES = {
     # arithmetic operators, broadcasting pairs
-    Op("add", binary(), lambda a, b: a + b, np.add, lambda T, a, b: a + b),
-    Op("sub", binary(), lambda a, b: a - b, np.subtract, lambda T, a, b: a - b),
-    Op("mul", binary(), lambda a, b: a * b, np.multiply, lambda T, a, b: a * b),
-    Op("div", binary(**NONZERO), lambda a, b: a / b, np.divide, lambda T, a, b: a / b),
-    Op("pow", binary_positive_base(), lambda a, b: a ** b, np.power, lambda T, a, b: a ** b),
-    Op("matmul", matmul_inputs(), lambda a, b: a @ b, np.matmul, lambda T, a, b: a @ b),
-    Op("maximum", binary_no_ties(), mdl.maximum, np.maximum, lambda T, a, b: T.maximum(a, b)),
-    Op("minimum", binary_no_ties(), mdl.minimum, np.minimum, lambda T, a, b: T.minimum(a, b)),
-    Op("where", where_inputs(), lambda a, b, cond: mdl.where(on_device_of(a, cond), a, b),
-       lambda a, b, cond: np.where(cond, a, b), lambda T, a, b, cond: T.where(T.as_tensor(cond), a, b)),
+    "add": binary(), "sub": binary(), "mul": binary(), "div": binary(**NONZERO), "pow": binary_positive_base(),
+    "matmul": matmul_inputs(), "maximum": binary_no_ties(), "minimum": binary_no_ties(), "where": where_inputs(),
     # with Python numbers: weak scalars (NEP 50), float32 stays float32
-    Op("neg", unary(), lambda x: -x, np.negative, lambda T, x: -x),
-    Op("add_scalar", unary(), lambda x: x + 2.5, lambda x: x + 2.5, lambda T, x: x + 2.5),
-    Op("radd_int", unary(), lambda x: 3 + x, lambda x: 3 + x, lambda T, x: 3 + x),
-    Op("sub_scalar", unary(), lambda x: x - 2.5, lambda x: x - 2.5, lambda T, x: x - 2.5),
-    Op("rsub_scalar", unary(), lambda x: 3.0 - x, lambda x: 3.0 - x, lambda T, x: 3.0 - x),
-    Op("mul_scalar", unary(), lambda x: x * -1.5, lambda x: x * -1.5, lambda T, x: x * -1.5),
-    Op("rmul_int", unary(), lambda x: 3 * x, lambda x: 3 * x, lambda T, x: 3 * x),
-    Op("div_scalar", unary(), lambda x: x / 4.0, lambda x: x / 4.0, lambda T, x: x / 4.0),
-    Op("rdiv_scalar", unary(**NONZERO), lambda x: 2.0 / x, lambda x: 2.0 / x, lambda T, x: 2.0 / x),
-    Op("pow_int", unary(), lambda x: x ** 3, lambda x: x ** 3, lambda T, x: x ** 3),
-    Op("pow_float", unary(**POSITIVE), lambda x: x ** -1.5, lambda x: x ** -1.5, lambda T, x: x ** -1.5),
-    Op("rpow_scalar", unary(), lambda x: 2.0 ** x, lambda x: 2.0 ** x, lambda T, x: 2.0 ** x),
-    Op("maximum_scalar", unary(away_from=(0.5,)), lambda x: mdl.maximum(x, 0.5), lambda x: np.maximum(x, 0.5),
-       lambda T, x: T.clamp(x, min=0.5)),
-    Op("where_scalar", where_inputs(), lambda a, b, cond: mdl.where(on_device_of(a, cond), a + b, 0.0),
-       lambda a, b, cond: np.where(cond, a + b, 0.0), lambda T, a, b, cond: T.where(T.as_tensor(cond), a + b, 0.0)),
-    # elementwise functions
-    Op("exp", unary(), mdl.exp, np.exp, lambda T, x: T.exp(x)),
-    Op("log", unary(**POSITIVE), mdl.log, np.log, lambda T, x: T.log(x)),
-    Op("sqrt", unary(**POSITIVE), mdl.sqrt, np.sqrt, lambda T, x: T.sqrt(x)),
-    Op("abs", unary(away_from=(0.0,)), mdl.abs, np.abs, lambda T, x: T.abs(x)),
-    Op("clip", clip_inputs(), mdl.clip, np.clip,
-       lambda T, x, a_min, a_max: T.clamp(x, min=a_min, max=a_max)),
-    # activations
-    Op("relu", unary(away_from=(0.0,)), mdl.relu, lambda x: np.maximum(x, 0.0), lambda T, x: T.relu(x)),
-    Op("leaky_relu", leaky_relu_inputs(), mdl.leaky_relu,
-       lambda x, negative_slope: np.where(x > 0, x, negative_slope * x),
-       lambda T, x, negative_slope: T.nn.functional.leaky_relu(x, negative_slope)),
-    Op("sigmoid", unary(min_value=-30.0, max_value=30.0), mdl.sigmoid, np_sigmoid, lambda T, x: T.sigmoid(x)),
-    Op("tanh", unary(), mdl.tanh, np.tanh, lambda T, x: T.tanh(x)),
-    Op("softmax", along_one_axis(), mdl.softmax, np_softmax, lambda T, x, axis: T.softmax(x, dim=axis)),
-    Op("log_softmax", along_one_axis(), mdl.log_softmax, np_log_softmax,
-       lambda T, x, axis: T.log_softmax(x, dim=axis)),
+    "neg": unary(), "add_scalar": unary(), "radd_int": unary(), "sub_scalar": unary(), "rsub_scalar": unary(),
+    "mul_scalar": unary(), "rmul_int": unary(), "div_scalar": unary(), "rdiv_scalar": unary(**NONZERO),
+    "pow_int": unary(), "pow_float": unary(**POSITIVE), "rpow_scalar": unary(),
+    "maximum_scalar": unary(away_from=(0.5,)), "where_scalar": where_inputs(),
+    # elementwise functions and activations
+    "exp": unary(), "log": unary(**POSITIVE), "sqrt": unary(**POSITIVE), "abs": unary(away_from=(0.0,)),
+    "clip": clip_inputs(), "relu": unary(away_from=(0.0,)), "leaky_relu": leaky_relu_inputs(),
+    "sigmoid": unary(min_value=-30.0, max_value=30.0), "tanh": unary(), "softmax": along_one_axis(),
+    "log_softmax": along_one_axis(),
     # reductions: None, an int or a tuple of axes, with and without keepdims
-    Op("sum", reduction(), mdl.sum, np.sum, torch_reduce("sum")),
-    Op("mean", reduction(), mdl.mean, np.mean, torch_reduce("mean")),
-    Op("max", reduction(unique=True), mdl.max, np.max, torch_reduce("amax")),
-    Op("min", reduction(unique=True), mdl.min, np.min, torch_reduce("amin")),
-    Op("var", reduction(ddof=True), mdl.var, np.var,
-       lambda T, x, axis, keepdims, ddof: T.var(x, dim=dims(axis, x.ndim), correction=ddof, keepdim=keepdims)),
-    Op("logsumexp", reduction(), mdl.logsumexp, np_logsumexp, torch_reduce("logsumexp")),
+    "sum": reduction(), "mean": reduction(), "max": reduction(unique=True), "min": reduction(unique=True),
+    "var": reduction(ddof=True), "logsumexp": reduction(),
     # shape
-    Op("reshape", reshape_inputs(), lambda x, shape: x.reshape(shape), np.reshape,
-       lambda T, x, shape: x.reshape(shape)),
-    Op("transpose", transpose_inputs(), lambda x, axes: mdl.transpose(x, *axes),
-       lambda x, axes: np.transpose(x, axes), lambda T, x, axes: x.permute(tuple(axes))),
-    Op("T", unary(), lambda x: x.T, lambda x: x.T, lambda T, x: x.permute(tuple(reversed(range(x.ndim))))),
-    Op("flatten", unary(), mdl.flatten, lambda x: x.flatten(), lambda T, x: T.flatten(x)),
-    Op("expand_dims", expand_dims_inputs(), mdl.expand_dims, np.expand_dims,
-       lambda T, x, axis: x.reshape(np.expand_dims(np.empty(tuple(x.shape)), axis).shape)),
-    Op("squeeze", squeeze_inputs(), mdl.squeeze, np.squeeze,
-       lambda T, x, axis: T.squeeze(x) if axis is None else T.squeeze(x, dim=axis)),
-    Op("concatenate", concatenate_inputs(), lambda *xs, axis: mdl.concatenate(xs, axis=axis),
-       lambda *xs, axis: np.concatenate(xs, axis=axis), lambda T, *xs, axis: T.cat(xs, dim=axis)),
-    Op("stack", stack_inputs(), lambda *xs, axis: mdl.stack(xs, axis=axis),
-       lambda *xs, axis: np.stack(xs, axis=axis), lambda T, *xs, axis: T.stack(xs, dim=axis)),
-    Op("pad", pad_inputs(), mdl.pad, np.pad, torch_pad),
+    "reshape": reshape_inputs(), "transpose": transpose_inputs(), "T": unary(), "flatten": unary(),
+    "expand_dims": expand_dims_inputs(), "squeeze": squeeze_inputs(), "concatenate": concatenate_inputs(),
+    "stack": stack_inputs(), "pad": pad_inputs(),
     # indexing: basic and integer-array; repeated indices add their gradients
-    Op("getitem", index_inputs(), lambda x, index: x[index], lambda x, index: x[index], torch_index),
-    Op("getitem_reversed", fixed_index(slice(None, None, -1)), lambda x, index: x[index],
-       lambda x, index: x[index], torch_index),
-    Op("getitem_step_back", fixed_index(slice(3, 0, -2)), lambda x, index: x[index], lambda x, index: x[index],
-       torch_index),
-    Op("getitem_repeated", fixed_index([0, 0, 2]), lambda x, index: x[index], lambda x, index: x[index],
-       torch_index),
+    "getitem": index_inputs(), "getitem_reversed": fixed_index(slice(None, None, -1)),
+    "getitem_step_back": fixed_index(slice(3, 0, -2)), "getitem_repeated": fixed_index([0, 0, 2]),
     # casts between floating dtypes (the output dtype is the one asked for)
-    Op("astype_float32", unary(), lambda x: x.astype(mdl.float32), lambda x: x.astype(np.float32),
-       lambda T, x: x.to(T.float32), eps=1e-2, out_dtype=np.float32),
-    Op("astype_float64", unary(), lambda x: x.astype(mdl.float64), lambda x: x.astype(np.float64),
-       lambda T, x: x.to(T.float64), out_dtype=np.float64),
-]
+    "astype_float32": unary(), "astype_float64": unary(),
+}
+
+OPS = [Op(case.name, STRATEGIES[case.name], case.mdl, case.numpy, case.torch, case.eps, case.out_dtype)
+       for case in TABLE if case.name in STRATEGIES]

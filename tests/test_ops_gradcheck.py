@@ -1,7 +1,7 @@
 """Every differentiable core op passes `mdl.gradcheck`: its backward agrees with central finite
 differences, in float64, on hypothesis-drawn shapes, on the CPU and on the strict stand-in device.
 
-The ops, their inputs and their kinks live in one table, tests/op_cases.py. Below the table-driven
+The ops live in one table, minidl/op_table.py, their input strategies in tests/op_cases.py. Below the table-driven
 test come a few cases spelled out by hand: reductions over every kind of axis, the broadcasting pairs
 of every binary op, negative-step slices and repeated indices (whose gradients must add up), and a
 check that gradcheck itself catches a wrong backward.

@@ -6,7 +6,7 @@
   mixed float32/float64 operands give float64 outputs while each gradient keeps its input's dtype;
 - no op changes its inputs (checked after forward and backward in every test here).
 
-The ops and the inputs they are drawn with come from one table, tests/op_cases.py; one helper,
+The ops come from one table, minidl/op_table.py, and their input strategies from tests/op_cases.py; one helper,
 `run_minidl`, runs an op forward and backward, and `compare_with_torch` runs the same inputs
 through PyTorch (in the spirit of tinygrad's helper_test_op).
 """
