@@ -60,7 +60,9 @@ def profile_shares(runner, steps):
     shares = {}
     for key, (_, _, _, cumtime, callers) in stats.items():
         label = names.get(key)
-        if label is None and key[2] == "_update" and "optim" in key[0]:
+        if label is None and (key[2] == "_update" or key[2].startswith("blas_")) and any(
+                caller[2] == "step" and caller[0].endswith("optimizer.py") for caller in callers):
+            # what Optimizer.step calls: the reference _update or its fast sibling (minidl/optim/fast.py)
             label = "optimizer update"
         if label is not None:
             # a fused op that calls its parent's forward: count that time once, for the caller
