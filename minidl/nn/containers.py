@@ -25,9 +25,8 @@ class Sequential(Module):
             raise ArgumentTypeError(f"Sequential: layer {len(self._modules)} is a {type(layer).__name__}, not a "
                                     f"Module; call a function from a Module's forward (activations have layer "
                                     f"forms: nn.ReLU(), nn.Tanh(), ...)")
-        index = len(self._modules)
-        while str(index) in self._modules:  # names may skip numbers (nn.fuse keeps the original names)
-            index += 1
+        # after the last numbered layer (nn.fuse keeps the original names, so numbers may skip)
+        index = max((int(name) for name in self._modules if name.isdigit()), default=-1) + 1
         self.add_module(str(index), layer)
         return self
 

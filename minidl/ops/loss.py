@@ -94,8 +94,9 @@ class L1Loss(_ElementwiseLoss):
 
 
 class HuberLoss(_ElementwiseLoss):
-    """d = x - t;  loss = d²/2 where |d| <= delta, else delta * (|d| - delta/2);
-    dL/dx = clip(d, -delta, delta) * dL/dloss,   dL/dt = -dL/dx.   Saves d."""
+    """loss = d²/2 if |d| <= δ else δ (|d| - δ/2), d = x - t;   dL/dx = clip(d, -δ, δ) * dL/dloss,   dL/dt = -dL/dx
+
+    δ = delta. Saves d."""
 
     def __init__(self, reduction, delta):
         super().__init__(reduction)
@@ -116,9 +117,12 @@ class HuberLoss(_ElementwiseLoss):
 
 
 class BinaryCrossEntropy(_ElementwiseLoss):
-    """loss = -(t * max(log p, -100) + (1 - t) * max(log(1 - p), -100))   (PyTorch's clamp at -100);
-    dL/dp = (p - t) / max(p (1 - p), 1e-12) * dL/dloss,
-    dL/dt = (max(log(1 - p), -100) - max(log p, -100)) * dL/dloss.   Saves p, t and the two logs."""
+    """loss = -(t log p + (1 - t) log(1 - p));   dL/dp = (p - t) / (p (1 - p)) * dL/dloss,   dL/dt = log((1 - p) / p) * dL/dloss
+
+    With PyTorch's clamps: each log at least -100, p (1 - p) at least 1e-12:
+        loss = -(t * max(log p, -100) + (1 - t) * max(log(1 - p), -100))
+        dL/dp = (p - t) / max(p (1 - p), 1e-12) * dL/dloss
+        dL/dt = (max(log(1 - p), -100) - max(log p, -100)) * dL/dloss.   Saves p, t and the two logs."""
 
     def forward(self, p, t):
         xp = self.xp
@@ -140,7 +144,9 @@ class BinaryCrossEntropy(_ElementwiseLoss):
 
 
 class BinaryCrossEntropyWithLogits(_ElementwiseLoss):
-    """BCE on logits x, stable for any |x|:  loss = (1 - t) x + lw * (log(1 + exp(-|x|)) + max(-x, 0)),
+    """loss = max(x, 0) - x t + log(1 + exp(-|x|));   dL/dx = (sigmoid(x) - t) * dL/dloss,   dL/dt = -x * dL/dloss
+
+    BCE on logits x, stable for any |x|, with pos_weight: loss = (1 - t) x + lw * (log(1 + exp(-|x|)) + max(-x, 0)),
     lw = 1 + (pos_weight - 1) t  (lw = 1 without pos_weight: loss = max(x, 0) - x t + log(1 + exp(-|x|)));
     dL/dx = ((1 - t) - lw * sigmoid(-x)) * dL/dloss,  dL/dt = ((pos_weight - 1) * softplus(-x) - x) * dL/dloss.
     Saves x, t, sigmoid(-x) and softplus(-x) = log(1 + exp(-x))."""
@@ -226,8 +232,9 @@ class CrossEntropy(Function):
 
 
 class NLLLoss(Function):
-    """loss_i = -w[t_i] * x[i, t_i]   (x: log-probabilities (N, C), t: class indices (N,));
-    dL/dx[i, t_i] = -w[t_i] * dL/dloss_i, 0 elsewhere. "mean" divides by Σ_i w[t_i]. Saves w[t]."""
+    """loss_i = -w[t_i] * x[i, t_i];   dL/dx[i, t_i] = -w[t_i] * dL/dloss_i, 0 elsewhere
+
+    x: log-probabilities (N, C), t: class indices (N,). "mean" divides by Σ_i w[t_i]. Saves w[t]."""
 
     def __init__(self, target, weight, reduction):
         self.target, self.weight, self.reduction = target, weight, reduction

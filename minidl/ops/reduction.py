@@ -131,8 +131,9 @@ def var(x, axis=None, ddof=0, keepdims=False):
 
 
 class LogSumExp(_Reduction):
-    """y = log Σ exp(x) = m + log Σ exp(x - m) with m = max x (no overflow);
-    dL/dx = dL/dy * exp(x - y) = dL/dy * softmax(x).   Saves x and y."""
+    """y = log Σ exp(x);   dL/dx = dL/dy * exp(x - y) = dL/dy * softmax(x)
+
+    Computed as m + log Σ exp(x - m) with m = max x (no overflow). Saves x and y."""
 
     def forward(self, x):
         xp = self.xp
