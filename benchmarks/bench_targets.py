@@ -53,6 +53,7 @@ from minidl.benchmark import (MinidlRunner, TorchRunner, alternate, gemm_rate, m
                               matmul_flops)
 
 torch.set_num_threads(ARGS.threads)
+mdl.get_backend("cpu").tuning.enable()  # minidl's CPU settings for speed (CpuTuning; MinidlRunner does it too)
 
 TARGETS = [  # (key, kind, model, batch, goal)
     ("mlp", "train", "mlp", 64, 0.9),

@@ -20,6 +20,7 @@ from minidl.ops import (abs, argmax, argmin, clip, concatenate, exp, expand_dims
                         log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum, pad, relu, reshape,
                         sigmoid, softmax, sqrt, squeeze, stack, sum, tanh, transpose, var, where)
 from minidl import cuda  # noqa: F401
+from minidl.ops.fast import fast_paths, fast_paths_enabled, use_fast_paths
 from minidl.random import manual_seed
 from minidl.gradcheck import gradcheck
 from minidl.serialization import load, save

@@ -52,6 +52,7 @@ def build_minidl(model, device="cpu"):
         net = nn.Sequential(nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2),
                             nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
                             nn.Linear(256, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+        net = nn.fuse(net)  # each Conv2d -> ReLU -> MaxPool2d as one layer (same values, state-dict keys)
     else:
         raise ValueError(f"unknown model {model!r}: expected one of {MODELS}")
     return net.to(device) if device != "cpu" else net
@@ -124,6 +125,7 @@ class MinidlRunner(Runner):
 
     def __init__(self, model, batch, device="cpu", seed=0, net=None):
         self.model, self.batch, self.device = model, batch, device
+        mdl.get_backend("cpu").tuning.enable()  # benchmarks run tuned: keep freed memory, threads (CpuTuning)
         mdl.manual_seed(seed)
         self.net = net if net is not None else build_minidl(model, device)
         self.backend = mdl.get_backend(device)
@@ -410,6 +412,7 @@ def parse_args(argv):
 def main(argv=None):
     """Entry point of `minidl bench`; returns 0 on success."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    mdl.get_backend("cpu").tuning.enable()  # a command may tune the process: keep freed memory, threads (CpuTuning)
     if args.quick:
         batch_sizes, rounds, block = args.batch_sizes or [8, 16], args.rounds or 1, args.block or 0.01
     else:

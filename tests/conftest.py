@@ -34,3 +34,16 @@ def device(request):
 def torch():
     """PyTorch, the reference implementation; tests using it skip with a reason where it is missing."""
     return pytest.importorskip("torch", reason="PyTorch is not installed (pip install torch==2.13.0)")
+
+
+@pytest.fixture
+def cpu_tuning():
+    """The CPU backend's tuning object (mdl.get_backend("cpu").tuning), its fields put back after the test:
+    tests set block sizes and threads on it, never by patching a class."""
+    import dataclasses
+
+    tuning = mdl.get_backend("cpu").tuning
+    saved = dataclasses.asdict(tuning)
+    yield tuning
+    for name, value in saved.items():
+        setattr(tuning, name, value)

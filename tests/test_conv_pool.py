@@ -1,19 +1,19 @@
-"""Conv2d -> ReLU -> MaxPool2d as one node (F.conv2d_relu_max_pool2d, Conv2dReLUMaxPool2d) gives the
-values and gradients of the three ops: gradcheck in float64, PyTorch in float32, both routes (the pool
-in the convolution product's own layout, where the row blocks and the width allow it, else on dense
-chunks), the fallback for geometries it does not fuse, threads, and nn.Sequential's use of it."""
+"""Conv2d -> ReLU -> MaxPool2d as one node where asked for (F.conv2d_relu_max_pool2d, nn.fuse's
+nn.Conv2dReLUMaxPool2d) gives the values and gradients of the three ops: gradcheck in float64, PyTorch
+in float32, both routes (the pool in the convolution product's own layout, where the row blocks and the
+width allow it, else on dense chunks), the fallback for geometries it does not fuse, threads, and
+nn.fuse (nn.Sequential itself never fuses). Equality with the reference ops: test_fast_paths.py."""
 
 import numpy as np
 import pytest
 
 import minidl as mdl
 from minidl import nn
-from minidl.backend import numpy_backend
 from minidl.errors import ShapeError
 from minidl.nn import functional as F
-from minidl.ops.conv import Conv2d
-from minidl.ops.conv_pool import Conv2dReLUMaxPool2d
-from minidl.ops.pooling import MaxPool2dReLU
+from minidl.ops.activation import ReLU
+from minidl.ops.fast.conv_relu_pool import Conv2dReLUMaxPool2d, ReLUMaxPool2d
+from minidl.ops.pooling import MaxPool2d
 from torch_twins import assert_backward_matches_torch, assert_sequential_matches_torch
 
 
@@ -37,14 +37,16 @@ GEOMETRIES = [((2, 1, 12, 12), (3, 1, 5, 5), 0, (2, 2)),    # LeNet's first laye
 
 @pytest.mark.parametrize("block_rows", [1, 2, 3, 4])
 @pytest.mark.parametrize("shape,weight,padding,pool", GEOMETRIES)
-def test_fused_conv_relu_pool_passes_gradcheck(device, block_rows, shape, weight, padding, pool, monkeypatch):
-    monkeypatch.setattr(Conv2d, "BLOCK_ROWS", block_rows)
-    monkeypatch.setattr(Conv2d, "CHUNK_BYTES", 256)  # several chunks
+def test_fused_conv_relu_pool_passes_gradcheck(device, block_rows, shape, weight, padding, pool, cpu_tuning):
+    cpu_tuning.block_rows, cpu_tuning.chunk_bytes = block_rows, 256  # several chunks
     rng = np.random.default_rng(1)
     x, w, b = (leaf(rng.standard_normal(s), device) for s in (shape, weight, weight[:1]))
     y = F.conv2d_relu_max_pool2d(x, w, b, padding=padding, pool_kernel=pool)
-    # fused on the CPU; a launch-bound device (GPU, strict) runs conv2d then the ReLU-pool node
-    assert type(y.grad_fn) is (MaxPool2dReLU if mdl.get_backend(device).launch_bound else Conv2dReLUMaxPool2d)
+    # fused on the CPU; a launch-bound device (GPU, strict) runs conv2d, relu and max_pool2d
+    if mdl.get_backend(device).launch_bound:
+        assert isinstance(y.grad_fn, MaxPool2d) and isinstance(y.grad_fn.inputs[0].grad_fn, ReLU)
+    else:
+        assert type(y.grad_fn) is Conv2dReLUMaxPool2d
     assert mdl.gradcheck(lambda *t: F.conv2d_relu_max_pool2d(*t, padding=padding, pool_kernel=pool), (x, w, b))
     assert mdl.gradcheck(lambda *t: F.conv2d_relu_max_pool2d(*t, padding=padding, pool_kernel=pool), (x, w))
 
@@ -52,10 +54,9 @@ def test_fused_conv_relu_pool_passes_gradcheck(device, block_rows, shape, weight
 @pytest.mark.parametrize("block_rows", [1, 2, 4])
 @pytest.mark.parametrize("shape,weight,padding,pool", GEOMETRIES)
 def test_fused_conv_relu_pool_matches_torch_in_training_and_inference(torch, block_rows, shape, weight, padding,
-                                                                       pool, monkeypatch):
-    monkeypatch.setattr(Conv2d, "BLOCK_ROWS", block_rows)
-    monkeypatch.setattr(Conv2d, "CHUNK_BYTES", 1024)
-    routes = []
+                                                                       pool, monkeypatch, cpu_tuning):
+    cpu_tuning.block_rows, cpu_tuning.chunk_bytes = block_rows, 1024
+    routes = []  # which route each call takes (spied on; the settings are on cpu_tuning)
     for name in ("_dense_pooler", "_product_pooler"):
         original = getattr(Conv2dReLUMaxPool2d, name)
         monkeypatch.setattr(Conv2dReLUMaxPool2d, name,
@@ -95,7 +96,7 @@ def test_geometries_that_do_not_fuse_fall_back_to_the_separate_ops(torch, kwargs
     x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((2, 2, 10, 10), (3, 2, 3, 3), (3,)))
     m = [mdl.tensor(a, requires_grad=True) for a in (x, w, b)]
     ym = F.conv2d_relu_max_pool2d(*m, **kwargs)
-    assert isinstance(ym.grad_fn, MaxPool2dReLU)
+    assert isinstance(ym.grad_fn, ReLUMaxPool2d)
     t = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
     z = torch.relu(torch.nn.functional.conv2d(*t, stride=kwargs.get("stride", 1)))
     yt = torch.nn.functional.max_pool2d(z, kwargs.get("pool_kernel", 2), kwargs.get("pool_stride"),
@@ -114,23 +115,20 @@ def test_bad_input_gets_conv2d_s_error():
         F.conv2d_relu_max_pool2d(x, w)
 
 
-def test_threads_give_the_same_results(monkeypatch):
+def test_threads_give_the_same_results(cpu_tuning):
     rng = np.random.default_rng(5)
     x = rng.standard_normal((32, 3, 16, 16)).astype(np.float32)
     w = rng.standard_normal((8, 3, 5, 5)).astype(np.float32)
-    monkeypatch.setattr(Conv2d, "CHUNK_BYTES", 1 << 14)  # many chunks: they run on both threads
+    cpu_tuning.chunk_bytes = 1 << 14  # many chunks: they run on both threads
     results = []
     for threads in (1, 2):
-        numpy_backend.set_num_threads(threads)
-        try:
-            xt, wt = mdl.tensor(x, requires_grad=True), mdl.tensor(w, requires_grad=True)
-            y = F.conv2d_relu_max_pool2d(xt, wt, padding=2)
-            y.backward(mdl.ones_like(y))
-            with mdl.no_grad():
-                yi = F.conv2d_relu_max_pool2d(mdl.tensor(x), mdl.tensor(w), padding=2)
-            results.append((y.numpy(), yi.numpy(), xt.grad.numpy(), wt.grad.numpy()))
-        finally:
-            numpy_backend.set_num_threads(None)
+        cpu_tuning.threads = threads
+        xt, wt = mdl.tensor(x, requires_grad=True), mdl.tensor(w, requires_grad=True)
+        y = F.conv2d_relu_max_pool2d(xt, wt, padding=2)
+        y.backward(mdl.ones_like(y))
+        with mdl.no_grad():
+            yi = F.conv2d_relu_max_pool2d(mdl.tensor(x), mdl.tensor(w), padding=2)
+        results.append((y.numpy(), yi.numpy(), xt.grad.numpy(), wt.grad.numpy()))
     for one, two in zip(results[0][:3], results[1][:3]):  # outputs and dL/dx: the same numbers
         np.testing.assert_array_equal(one, two)
     np.testing.assert_allclose(results[0][3], results[1][3], rtol=1e-5, atol=1e-4)  # partial sums per thread
@@ -148,17 +146,18 @@ def test_backward_twice_with_retain_graph_and_freed_after():
         y.sum().backward()
 
 
-# -- nn.Sequential ------------------------------------------------------------------------------------------
+# -- nn.fuse (nn.Sequential runs its layers as written) --------------------------------------------------------
 def _lenet_like(seed=0):
     mdl.manual_seed(seed)
     return nn.Sequential(nn.Conv2d(1, 4, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 6, 3, padding=1), nn.ReLU(),
                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(6 * 3 * 3, 3))
 
 
-def test_sequential_fuses_conv_relu_pool_and_matches_torch(torch):
+def test_fuse_makes_conv_relu_pool_one_layer_and_matches_torch(torch):
     rng = np.random.default_rng(7)
     x = rng.standard_normal((4, 1, 16, 16)).astype(np.float32)
-    net = _lenet_like()
+    net = nn.fuse(_lenet_like())
+    assert [type(layer) for layer in net][:2] == [nn.Conv2dReLUMaxPool2d] * 2
     tnet = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
                                torch.nn.Conv2d(4, 6, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
                                torch.nn.Flatten(), torch.nn.Linear(54, 3))
@@ -170,13 +169,14 @@ def test_sequential_fuses_conv_relu_pool_and_matches_torch(torch):
 
 
 @pytest.mark.parametrize("hooked", [0, 1, 2])
-def test_a_hook_on_any_of_the_three_keeps_the_conv_apart(hooked):
+def test_fuse_leaves_a_run_with_a_hook_on_any_of_the_three_apart(hooked):
     rng = np.random.default_rng(8)
     x = mdl.tensor(rng.standard_normal((2, 1, 16, 16)), requires_grad=True)
     net = _lenet_like().astype("float64")
-    fused = net(x)
+    fused = nn.fuse(net)(x)
     seen = []
     net[hooked].register_forward_hook(lambda module, args, out: seen.append(out.shape))
+    net = nn.fuse(net)
     apart = net(x)
     assert seen == [[(2, 4, 12, 12), (2, 4, 12, 12), (2, 4, 6, 6)][hooked]]
     np.testing.assert_allclose(fused.numpy(), apart.numpy(), rtol=1e-12, atol=1e-12)
@@ -186,13 +186,12 @@ def test_a_hook_on_any_of_the_three_keeps_the_conv_apart(hooked):
     assert mdl.gradcheck(lambda t: net(t), (x,))
 
 
-def test_anomaly_mode_keeps_the_layers_apart():
+def test_sequential_runs_the_layers_as_written():
     x = mdl.tensor(np.random.default_rng(9).standard_normal((2, 1, 16, 16)), requires_grad=True)
     net = _lenet_like().astype("float64")
-    with mdl.detect_anomaly():
-        y = net(x)
+    y = net(x)
     node = y.grad_fn.inputs[0].grad_fn.inputs[0].grad_fn  # the second pool
-    assert not isinstance(node, Conv2dReLUMaxPool2d)
+    assert isinstance(node, MaxPool2d) and isinstance(node.inputs[0].grad_fn, ReLU)
 
 
 @pytest.mark.parametrize("fused", [False, True])

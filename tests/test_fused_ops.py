@@ -1,9 +1,10 @@
-"""The performance paths of the NumPy backend give the same values and gradients as the plain ones.
+"""The performance paths of the NumPy backend against gradcheck and PyTorch (their equality with the
+reference ops is tests/test_fast_paths.py).
 
-Fused Linear (one node for x @ Wᵀ + b), the "wide rows" convolution layout (stride 1), the two-stage
-tiled max-pool and its fusion with a preceding ReLU, the threaded passes, the cached scalar constants
-and the creation-order topological sort: each is checked by `gradcheck` in float64, against PyTorch
-where it is installed, and against the general path it replaces.
+Fused Linear (one node for x @ Wᵀ + b), the row-blocked convolution (stride 1), the max-pool routing,
+ReLU -> max-pool as one node where asked for (F.relu_max_pool2d, nn.fuse) and never silently, the
+threaded passes (set on the CPU tuning object), the cached scalar constants and the creation-order
+topological sort: each is checked by `gradcheck` in float64 and against PyTorch where it is installed.
 """
 
 import numpy as np
@@ -11,11 +12,13 @@ import pytest
 
 import minidl as mdl
 from minidl import nn
-from minidl.backend import numpy_backend
 from minidl.nn import functional as F
-from minidl.ops.conv import Conv2d
+from minidl.ops.activation import ReLU
+from minidl.ops.fast.conv_relu_pool import ReLUMaxPool2d
+from minidl.ops.fast.conv_row_blocked import Conv2dRowBlocked
+from minidl.ops.fast.short_axis import reduce_last_axis
 from minidl.ops.matmul import Linear
-from minidl.ops.pooling import MaxPool2d, MaxPool2dReLU
+from minidl.ops.pooling import MaxPool2d
 from torch_twins import assert_backward_matches_torch, assert_sequential_matches_torch
 
 
@@ -110,9 +113,9 @@ def test_cpu_linear_weights_are_column_major_and_stay_so_through_saving_and_load
 # -- convolution: the wide-rows layout (stride 1) against the general layout and PyTorch -----------------------
 @pytest.mark.parametrize("shape,kernel,padding", [((2, 1, 9, 8), 3, 0), ((3, 2, 6, 7), (2, 3), 1),
                                                   ((2, 3, 5, 5), 5, 2), ((1, 2, 4, 6), 1, 0)])
-@pytest.mark.parametrize("chunk_bytes", [Conv2d.CHUNK_BYTES, 64])  # 64: one image per chunk
-def test_wide_convolution_passes_gradcheck(device, shape, kernel, padding, chunk_bytes, monkeypatch):
-    monkeypatch.setattr(Conv2d, "CHUNK_BYTES", chunk_bytes)
+@pytest.mark.parametrize("chunk_bytes", [2 << 20, 64])  # 64: one image per chunk
+def test_wide_convolution_passes_gradcheck(device, shape, kernel, padding, chunk_bytes, cpu_tuning):
+    cpu_tuning.chunk_bytes = chunk_bytes
     rng = np.random.default_rng(3)
     kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
     x = leaf(rng.standard_normal(shape), device)
@@ -125,11 +128,10 @@ def test_wide_convolution_passes_gradcheck(device, shape, kernel, padding, chunk
 @pytest.mark.parametrize("shape,weight,padding", [((2, 2, 9, 8), (3, 2, 4, 3), 0),   # Ho = 6: a partial block for 4
                                                   ((3, 1, 7, 6), (2, 1, 5, 2), 1),   # Ho = 5
                                                   ((2, 3, 6, 5), (4, 3, 2, 2), (2, 0))])
-def test_row_blocked_convolution_passes_gradcheck(device, block_rows, shape, weight, padding, monkeypatch):
-    """Each column of the product computes `block_rows` output rows (Conv2d.block_rows); every u, kernel
-    height and partial last block must give the plain convolution's gradients."""
-    monkeypatch.setattr(Conv2d, "BLOCK_ROWS", block_rows)
-    monkeypatch.setattr(Conv2d, "CHUNK_BYTES", 256)  # several chunks
+def test_row_blocked_convolution_passes_gradcheck(device, block_rows, shape, weight, padding, cpu_tuning):
+    """Each column of the product computes `block_rows` output rows (Conv2dRowBlocked.block_rows); every
+    u, kernel height and partial last block must give the plain convolution's gradients."""
+    cpu_tuning.block_rows, cpu_tuning.chunk_bytes = block_rows, 256  # several chunks
     rng = np.random.default_rng(5)
     x, w, b = (leaf(rng.standard_normal(s), device) for s in (shape, weight, weight[:1]))
     assert mdl.gradcheck(lambda *t: F.conv2d(*t, padding=padding), (x, w, b))
@@ -137,8 +139,8 @@ def test_row_blocked_convolution_passes_gradcheck(device, block_rows, shape, wei
 
 
 @pytest.mark.parametrize("block_rows", [1, 2, 4])
-def test_row_blocked_convolution_matches_torch_in_float32(torch, block_rows, monkeypatch):
-    monkeypatch.setattr(Conv2d, "BLOCK_ROWS", block_rows)
+def test_row_blocked_convolution_matches_torch_in_float32(torch, block_rows, cpu_tuning):
+    cpu_tuning.block_rows = block_rows
     rng = np.random.default_rng(6)
     x = rng.standard_normal((5, 3, 13, 10)).astype(np.float32)
     w = (rng.standard_normal((7, 3, 5, 3)) * 0.2).astype(np.float32)
@@ -150,7 +152,8 @@ def test_row_blocked_convolution_matches_torch_in_float32(torch, block_rows, mon
 
 
 def test_block_rows_choice():
-    conv = Conv2d((1, 1), (0, 0))
+    conv = Conv2dRowBlocked((1, 1), (0, 0))
+    conv.backend = mdl.get_backend("cpu")
     assert conv.block_rows(6, 5, 24) == 4 and conv.block_rows(16, 5, 8) == 4   # LeNet's two layers
     assert conv.block_rows(32, 5, 8) == 2 and conv.block_rows(64, 5, 8) == 1   # taller products gain nothing
     assert conv.block_rows(8, 3, 8) == 2 and conv.block_rows(8, 1, 8) == 1     # kb/kh: 2/3 and 1
@@ -170,31 +173,7 @@ def test_convolution_matches_torch(torch, stride, padding):
     assert_backward_matches_torch(torch, ym, yt, m, t, rng, tol=(1e-4, 1e-3))
 
 
-# -- max-pool: tiled two-stage path, general path, fused ReLU ----------------------------------------------------
-def _pool_both_ways(x, kernel):
-    """(y, dL/dx) from the tiled path and from the general (offset-by-offset) path."""
-    results = []
-    for tiled in (True, False):
-        t = mdl.tensor(x, requires_grad=True)
-        fn = MaxPool2d(kernel, kernel, (0, 0), True)
-        if not tiled:
-            fn.tiled = lambda _: False
-        y = fn(t)
-        g = np.arange(y.size, dtype=x.dtype).reshape(y.shape) + 1
-        y.backward(mdl.tensor(g))
-        results.append((y.numpy(), t.grad.numpy()))
-    return results
-
-
-@pytest.mark.parametrize("kernel", [(2, 2), (3, 3), (2, 3), (1, 2), (3, 1)])
-def test_tiled_max_pool_matches_the_general_path_including_ties(kernel):
-    rng = np.random.default_rng(5)
-    x = rng.integers(-2, 3, size=(3, 2, 6, 6)).astype(np.float64)  # many ties: the first maximum wins
-    (y1, g1), (y2, g2) = _pool_both_ways(x, kernel)
-    np.testing.assert_array_equal(y1, y2)
-    np.testing.assert_array_equal(g1, g2)
-
-
+# -- max-pool: routing, and ReLU -> max-pool as one node only where asked for -----------------------------------------
 @pytest.mark.parametrize("kernel, padding", [((1, 2), (0, 1)), ((2, 1), (1, 0)), ((2, 2), (1, 1)), ((1, 2), (0, 0))])
 def test_max_pool_routing_matches_torch(torch, kernel, padding):
     """Two-offset windows take route_by_index's two-pass form (the argmax as its own mask), on the
@@ -207,17 +186,18 @@ def test_max_pool_routing_matches_torch(torch, kernel, padding):
     assert_backward_matches_torch(torch, ym, yt, [xm], [xt], rng)
 
 
-def test_max_pool_after_relu_is_fused_and_exact(device):
+def test_max_pool_after_relu_is_never_fused_silently_and_the_asked_for_node_is_exact(device):
     rng = np.random.default_rng(6)
     z = rng.integers(-3, 4, size=(2, 3, 8, 8)).astype(np.float64)  # ties and all-negative windows
     outs = []
     for fused in (True, False):
         t = mdl.tensor(z, device=device, requires_grad=True)
-        r = F.relu(t)
-        if not fused:
-            r.retain_grad()  # keeps the ReLU's output observable: no fusion
-        y = F.max_pool2d(r, 2)
-        assert isinstance(y.grad_fn, MaxPool2dReLU) == fused
+        y = F.relu_max_pool2d(t, 2) if fused else F.max_pool2d(F.relu(t), 2)
+        if fused:  # one node on the CPU, where a fast path takes it; the two ops elsewhere
+            assert isinstance(y.grad_fn, ReLUMaxPool2d) == (device == "cpu")
+        else:  # as written: the pool's input is the ReLU's output
+            assert isinstance(y.grad_fn, MaxPool2d) and not isinstance(y.grad_fn, ReLUMaxPool2d)
+            assert isinstance(y.grad_fn.inputs[0].grad_fn, ReLU)
         g = np.arange(y.size, dtype=np.float64).reshape(y.shape) + 1
         y.backward(mdl.tensor(g, device=device))
         outs.append((y.numpy(), t.grad.numpy()))
@@ -227,7 +207,8 @@ def test_max_pool_after_relu_is_fused_and_exact(device):
 
 def test_fused_relu_pool_passes_gradcheck():
     z = leaf(np.random.default_rng(7).permutation(2 * 2 * 6 * 6).reshape(2, 2, 6, 6) * 0.1 - 3.5)
-    assert mdl.gradcheck(lambda t: F.max_pool2d(F.relu(t), 2), (z,))
+    assert mdl.gradcheck(lambda t: F.relu_max_pool2d(t, 2), (z,))
+    assert mdl.gradcheck(lambda t: F.relu_max_pool2d(t, 3, 2, 1), (z,))
 
 
 def test_relu_output_used_twice_still_gets_both_gradients():
@@ -253,10 +234,8 @@ def test_relu_output_used_twice_still_gets_both_gradients():
 @pytest.mark.parametrize("order", ["C", "F"])
 def test_short_axis_reductions_equal_numpys(shape, order):
     x = np.asarray(np.random.default_rng(5).standard_normal(shape), order=order)
-    cpu, last = mdl.get_backend("cpu"), (len(shape) - 1,)
-    np.testing.assert_array_equal(cpu.reduce(x, "max", last), x.max(axis=last, keepdims=True))
-    np.testing.assert_allclose(cpu.reduce(x, "sum", last), x.sum(axis=last, keepdims=True), rtol=1e-13, atol=1e-13)
-    assert cpu.reduce(x, "max", (0,)).shape == (1,) + shape[1:]  # other axes: NumPy's own reduction
+    np.testing.assert_array_equal(reduce_last_axis(np, x, "max"), x.max(axis=-1, keepdims=True))
+    np.testing.assert_allclose(reduce_last_axis(np, x, "sum"), x.sum(axis=-1, keepdims=True), rtol=1e-13, atol=1e-13)
 
 
 def test_softmax_family_on_a_batch_of_class_scores_matches_torch(torch):
@@ -274,22 +253,18 @@ def test_softmax_family_on_a_batch_of_class_scores_matches_torch(torch):
 
 
 # -- threads: the same numbers with and without them ----------------------------------------------------------------
-def test_threaded_passes_give_identical_results(monkeypatch):
+def test_threaded_passes_give_identical_results(cpu_tuning):
     rng = np.random.default_rng(9)
     x = rng.standard_normal((64, 3, 20, 20)).astype(np.float32)
     w = rng.standard_normal((8, 3, 5, 5)).astype(np.float32)
     results = []
+    cpu_tuning.parallel_min_work, cpu_tuning.chunk_bytes = 1, 1 << 14  # many chunks: they run on both threads
     for threads in (1, 2):
-        numpy_backend.set_num_threads(threads)
-        monkeypatch.setattr(numpy_backend.NumpyBackend, "PARALLEL_MIN_WORK", 1)
-        monkeypatch.setattr(Conv2d, "CHUNK_BYTES", 1 << 14)  # many chunks: they run on both threads
-        try:
-            xt, wt = mdl.tensor(x, requires_grad=True), mdl.tensor(w, requires_grad=True)
-            y = F.max_pool2d(F.relu(F.conv2d(xt, wt, padding=1)), 2)
-            y.backward(mdl.ones_like(y))
-            results.append((y.numpy(), xt.grad.numpy(), wt.grad.numpy()))
-        finally:
-            numpy_backend.set_num_threads(None)
+        cpu_tuning.threads = threads
+        xt, wt = mdl.tensor(x, requires_grad=True), mdl.tensor(w, requires_grad=True)
+        y = F.max_pool2d(F.relu(F.conv2d(xt, wt, padding=1)), 2)
+        y.backward(mdl.ones_like(y))
+        results.append((y.numpy(), xt.grad.numpy(), wt.grad.numpy()))
     (y1, gx1, gw1), (y2, gx2, gw2) = results
     np.testing.assert_array_equal(y1, y2)
     np.testing.assert_array_equal(gx1, gx2)
@@ -343,64 +318,66 @@ def test_backward_order_follows_creation_on_a_diamond_and_a_deep_chain():
 # -- SGD: in place, split across threads, 0-d parameters ------------------------------------------------------------
 @pytest.mark.parametrize("kwargs", [dict(momentum=0.9), dict(momentum=0.9, nesterov=True),
                                     dict(momentum=0.5, dampening=0.3, weight_decay=0.1), dict()])
-def test_sgd_threaded_update_matches_torch_including_0d_parameters(torch, monkeypatch, kwargs):
-    numpy_backend.set_num_threads(2)
-    monkeypatch.setattr(numpy_backend.NumpyBackend, "PARALLEL_MIN_WORK", 1)
-    try:
-        rng = np.random.default_rng(10)
-        values = [rng.standard_normal((7, 3)).astype(np.float32), np.float32(1.5) * np.ones((), np.float32)]
-        ours = [mdl.nn.Parameter(mdl.tensor(v)) for v in values]
-        theirs = [torch.tensor(v, requires_grad=True) for v in values]
-        opt_m, opt_t = mdl.optim.SGD(ours, lr=0.1, **kwargs), torch.optim.SGD(theirs, lr=0.1, **kwargs)
-        for step in range(3):
-            grads = [rng.standard_normal(v.shape).astype(np.float32) for v in values]
-            for p, g in zip(ours, grads):
-                p.grad = mdl.tensor(g)
-            for p, g in zip(theirs, grads):
-                p.grad = torch.tensor(g)
-            opt_m.step()
-            opt_t.step()
-        for p, q in zip(ours, theirs):
-            np.testing.assert_allclose(p.numpy(), q.detach().numpy(), rtol=1e-6, atol=1e-6)
-            assert p.dtype == np.float32
-    finally:
-        numpy_backend.set_num_threads(None)
+def test_sgd_threaded_update_matches_torch_including_0d_parameters(torch, cpu_tuning, kwargs):
+    cpu_tuning.threads, cpu_tuning.parallel_min_work = 2, 1
+    rng = np.random.default_rng(10)
+    values = [rng.standard_normal((7, 3)).astype(np.float32), np.float32(1.5) * np.ones((), np.float32)]
+    ours = [mdl.nn.Parameter(mdl.tensor(v)) for v in values]
+    theirs = [torch.tensor(v, requires_grad=True) for v in values]
+    opt_m, opt_t = mdl.optim.SGD(ours, lr=0.1, **kwargs), torch.optim.SGD(theirs, lr=0.1, **kwargs)
+    for step in range(3):
+        grads = [rng.standard_normal(v.shape).astype(np.float32) for v in values]
+        for p, g in zip(ours, grads):
+            p.grad = mdl.tensor(g)
+        for p, g in zip(theirs, grads):
+            p.grad = torch.tensor(g)
+        opt_m.step()
+        opt_t.step()
+    for p, q in zip(ours, theirs):
+        np.testing.assert_allclose(p.numpy(), q.detach().numpy(), rtol=1e-6, atol=1e-6)
+        assert p.dtype == np.float32
 
 
 def test_fused_relu_pool_backward_twice_with_retain_graph():
     z = mdl.tensor(np.random.default_rng(11).standard_normal((2, 2, 4, 4)), requires_grad=True)
-    y = F.max_pool2d(F.relu(z), 2).sum()
+    y = F.relu_max_pool2d(z, 2).sum()
     y.backward(retain_graph=True)
     first = z.grad.numpy().copy()
     y.backward()
     np.testing.assert_allclose(z.grad.numpy(), 2 * first)
 
 
-# -- Sequential: ReLU -> MaxPool2d run as one op --------------------------------------------------------------------
+# -- nn.fuse: ReLU -> MaxPool2d run as one layer where asked for ---------------------------------------------------------
 def _conv_relu_pool(seed=10):
     mdl.manual_seed(seed)
     return nn.Sequential(nn.Conv2d(2, 3, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(3 * 4 * 4, 2))
 
 
-def test_sequential_fuses_relu_and_max_pool_with_the_same_values_and_gradients(torch):
+def test_fuse_makes_relu_and_max_pool_one_layer_with_the_same_values_and_gradients(torch):
     rng = np.random.default_rng(11)
     x = rng.standard_normal((5, 2, 11, 11)).astype(np.float32)  # 9x9 conv output: the pool does not tile it
-    net = _conv_relu_pool()
+    net = nn.fuse(_conv_relu_pool())
+    assert [type(layer).__name__ for layer in net] == ["Conv2dReLUMaxPool2d", "Flatten", "Linear"]
     tnet = torch.nn.Sequential(torch.nn.Conv2d(2, 3, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
                                torch.nn.Linear(48, 2))
     def relu_pool_fused(y):  # Linear <- Flatten <- the fused ReLU -> pool
-        assert isinstance(y.grad_fn.inputs[0].grad_fn.inputs[0].grad_fn, MaxPool2dReLU)
+        assert isinstance(y.grad_fn.inputs[0].grad_fn.inputs[0].grad_fn, ReLUMaxPool2d)
     assert_sequential_matches_torch(torch, net, tnet, x, inspect=relu_pool_fused)
 
 
-def test_a_hook_on_the_relu_keeps_the_layers_apart():
+def test_sequential_never_fuses_and_fuse_leaves_a_hooked_relu_apart():
     rng = np.random.default_rng(12)
     x = mdl.tensor(rng.standard_normal((3, 2, 11, 11)), requires_grad=True)
     net = _conv_relu_pool().astype("float64")
-    assert mdl.gradcheck(lambda t: net(t), (x,))  # fused
-    fused = net(x)
+    fused_net = nn.fuse(net)
+    assert mdl.gradcheck(lambda t: fused_net(t), (x,))
+    fused = fused_net(x)
+    plain = net(x)  # as written: the pool's input is the ReLU's output
+    assert isinstance(plain.grad_fn.inputs[0].grad_fn.inputs[0].grad_fn.inputs[0].grad_fn, ReLU)
     seen = []
     net[1].register_forward_hook(lambda module, args, out: seen.append(out))
+    net = nn.fuse(net)
+    assert [type(layer).__name__ for layer in net] == ["Conv2d", "ReLU", "MaxPool2d", "Flatten", "Linear"]
     apart = net(x)
     assert len(seen) == 1 and seen[0].shape == (3, 3, 9, 9) and seen[0].numpy().min() == 0.0
     np.testing.assert_array_equal(fused.numpy(), apart.numpy())

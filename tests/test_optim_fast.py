@@ -12,7 +12,7 @@ import pytest
 
 import minidl as mdl
 from minidl import optim
-from minidl.optim import fast, optimizer
+from minidl.optim import fast
 from minidl.nn.parameter import Parameter
 from test_optim import CASES, assert_params_close, case_id, make_problem, minidl_loss, train_minidl, train_torch
 
@@ -28,9 +28,10 @@ ALL_CASES = CASES + EXTRA_CASES
 
 
 @pytest.fixture
-def reference_only(monkeypatch):
-    """Fast paths off: every optimizer steps with its reference `_update`."""
-    monkeypatch.setattr(optimizer, "_fast_paths", False)
+def reference_only():
+    """Fast paths off (the one switch): every optimizer steps with its reference `_update`."""
+    with mdl.fast_paths(False):
+        yield
 
 
 def build_for(case):
@@ -38,20 +39,19 @@ def build_for(case):
     return lambda module, params: getattr(module, name)(params, **kwargs)
 
 
-def train_both_ways(monkeypatch, case, device="cpu", dtype=np.float64, steps=50):
+def train_both_ways(case, device="cpu", dtype=np.float64, steps=50):
     weights, batches = make_problem(steps=steps)
     fast_params, fast_opt = train_minidl(build_for(case), weights, batches, device, dtype=dtype)
     assert fast_opt._fast_sibling() is not None
-    monkeypatch.setattr(optimizer, "_fast_paths", False)
-    ref_params, ref_opt = train_minidl(build_for(case), weights, batches, device, dtype=dtype)
-    assert ref_opt._fast_sibling() is None
-    monkeypatch.undo()
+    with mdl.fast_paths(False):
+        ref_params, ref_opt = train_minidl(build_for(case), weights, batches, device, dtype=dtype)
+        assert ref_opt._fast_sibling() is None
     return weights, (fast_params, fast_opt), (ref_params, ref_opt)
 
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=[case_id(c) for c in ALL_CASES])
-def test_fast_sibling_equals_reference_50_steps(monkeypatch, device, case):
-    weights, (fast_params, fast_opt), (ref_params, ref_opt) = train_both_ways(monkeypatch, case, device)
+def test_fast_sibling_equals_reference_50_steps(device, case):
+    weights, (fast_params, fast_opt), (ref_params, ref_opt) = train_both_ways(case, device)
     for i, (p, q) in enumerate(zip(fast_params, ref_params)):
         np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-10, atol=0, err_msg=f"parameter {i}")
     for i, (p, q) in enumerate(zip(fast_params, ref_params)):  # the state too: resuming either way agrees
@@ -77,22 +77,21 @@ def test_reference_matches_pytorch_50_steps(torch, reference_only, case):
 
 
 @pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adagrad", "RMSprop"])
-def test_float32_reference_stays_float32_and_matches_fast(monkeypatch, name):
+def test_float32_reference_stays_float32_and_matches_fast(name):
     case = next(c for c in ALL_CASES[::-1] if c[0] == name)
-    _, (fast_params, _), (ref_params, _) = train_both_ways(monkeypatch, case, dtype=np.float32, steps=10)
+    _, (fast_params, _), (ref_params, _) = train_both_ways(case, dtype=np.float32, steps=10)
     for p, q in zip(fast_params, ref_params):
         assert q.dtype == np.float32
         np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize("option", [("Adam", "amsgrad"), ("RMSprop", "centered"), ("RMSprop", "momentum")])
-def test_option_switched_on_midway_same_both_ways(monkeypatch, option):
+def test_option_switched_on_midway_same_both_ways(option):
     """amsgrad, centered or momentum turned on after 5 steps: both create the missing state alike."""
     name, key = option
     weights, batches = make_problem(steps=12)
     results = []
     for fast_paths in (True, False):
-        monkeypatch.setattr(optimizer, "_fast_paths", fast_paths)
         params = [Parameter(mdl.tensor(w, dtype=np.float64)) for w in weights]
         opt = getattr(optim, name)(params, lr=0.01)
         for step, batch in enumerate(batches):
@@ -100,7 +99,8 @@ def test_option_switched_on_midway_same_both_ways(monkeypatch, option):
                 opt.param_groups[0][key] = 0.9 if key == "momentum" else True
             opt.zero_grad()
             minidl_loss(params, batch, "cpu").backward()
-            opt.step()
+            with mdl.fast_paths(fast_paths):
+                opt.step()
         results.append([p.numpy() for p in params])
     for p, q in zip(*results):
         np.testing.assert_allclose(p, q, rtol=1e-10)
@@ -122,6 +122,11 @@ def test_only_the_classes_own_sibling_is_chosen():
     assert calls == [(2,)] and p.numpy().tolist() == [0.5, 1.5]
     assert optim.SGD([p], lr=0.1)._fast_sibling() is fast.blas_sgd
     assert optim.AdamW([p])._fast_sibling() is fast.blas_adamw
+    mdl.use_fast_paths(False)  # the one public switch turns the optimizers' fast siblings off too
+    try:
+        assert optim.SGD([p], lr=0.1)._fast_sibling() is None
+    finally:
+        mdl.use_fast_paths(True)
 
 
 def test_reference_never_writes_the_gradient(reference_only):

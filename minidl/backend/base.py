@@ -30,6 +30,7 @@ class Backend:
     # the CPU prefers. The strict stand-in says True too, so CI runs the GPU's code paths.
     launch_bound = False
     defers_checks = False  # True where reading a flag stalls the host (the GPU): see `check`
+    has_elementwise_kernels = False  # True where `elementwise_kernel` compiles kernels (CuPy)
     # The memory order of a Linear weight W (out, in): "C" row-major, or "F" column-major (Wᵀ
     # C-contiguous), whichever makes this device's x @ Wᵀ faster. Values never depend on it.
     linear_weight_order = "C"
@@ -37,6 +38,9 @@ class Backend:
     def __init__(self, seed=None):
         self.seed(seed)
         self._pending_checks = []
+        # index arrays that launch-bound fast paths reuse across steps (window positions for one
+        # scatter-add col2im: ops/fast/scatter_col2im.py), most recently used last, at most 8
+        self.index_cache = {}
 
     # -- data movement --------------------------------------------------------------------------
     def asarray(self, data, dtype=None):
@@ -122,10 +126,6 @@ class Backend:
         shape, strides = _window_geometry(x, kernel_size, stride)
         return self.xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
 
-    def reduce(self, x, method, axes):
-        """x.<method>(axis=axes, keepdims=True) for method "max" or "sum" (axes: a tuple of axes)."""
-        return getattr(x, method)(axis=axes, keepdims=True)
-
     def axpy(self, alpha, x, y):
         """y ← alpha·x + y, in place (BLAS's axpy; alpha a Python number). x and y: the same shape."""
         y += alpha * x
@@ -140,8 +140,8 @@ class Backend:
 
     def elementwise_kernel(self, name, in_params, out_params, operation):
         """A compiled elementwise kernel (CuPy's ElementwiseKernel: C `operation` over every element,
-        outputs written in place) where the device has them; None here, and the caller runs its array
-        code. One launch instead of one per array operation."""
+        outputs written in place) where the device has them (`has_elementwise_kernels`); None here.
+        One launch instead of one per array operation. The kernels' sources: backend/cuda_kernels.py."""
         return None
 
     def parallel(self, fn, n, work):

@@ -34,6 +34,7 @@ class CupyBackend(Backend):
     device = "cuda"
     launch_bound = True
     defers_checks = True
+    has_elementwise_kernels = True
 
     def __init__(self, seed=None):
         cupy = import_cupy()

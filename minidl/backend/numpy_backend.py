@@ -1,25 +1,25 @@
 """The CPU backend: plain NumPy arrays."""
 
 import contextlib
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from minidl.backend.base import Backend, _window_geometry
+from minidl.backend.cpu_tuning import CpuTuning
 
 
 class NumpyBackend(Backend):
     """CPU arrays through NumPy. Host copies are free: the arrays already live on the host.
 
-    Creating it asks glibc's malloc to keep freed memory for reuse (see `keep_freed_memory`).
+    `tuning` (a CpuTuning) holds every CPU speed setting: off for library use (no process-wide
+    change), switched on by `minidl train`, `minidl bench` and the benchmarks (see cpu_tuning.py).
     """
 
     def __init__(self, seed=None):
         super().__init__(seed)
-        if os.environ.get("MINIDL_KEEP_FREED_MEMORY", "1") != "0":
-            keep_freed_memory()
+        self.tuning = CpuTuning()
 
     name = "numpy"
     device = "cpu"
@@ -40,30 +40,29 @@ class NumpyBackend(Backend):
 
     # -- threads ---------------------------------------------------------------------------------------
     # NumPy's copies, ufuncs and BLAS calls release the GIL, so independent blocks of work (chunks of a
-    # batch) can run on all cores. A hand-off costs tens of microseconds, so only coarse blocks are
-    # worth it: `parallel` splits single passes of at least PARALLEL_MIN_WORK elements, and
-    # `parallel_blocks` runs whole chunks of a convolution (im2col, product, col2im) per thread.
-    # Calls made inside a block run inline (no nesting).
-    PARALLEL_MIN_WORK = 1 << 21
+    # batch) can run on all cores, when `tuning.threads` > 1. A hand-off costs tens of microseconds, so
+    # only coarse blocks are worth it: `parallel` splits single passes of at least
+    # `tuning.parallel_min_work` elements, and `parallel_blocks` runs whole chunks of a convolution
+    # (im2col, product, col2im) per thread. Calls made inside a block run inline (no nesting).
     _pool = None
     _pool_lock = threading.Lock()
     _inside = threading.local()
 
     def parallel(self, fn, n, work):
-        if work < self.PARALLEL_MIN_WORK:
+        if work < self.tuning.parallel_min_work:
             fn(0, n)
         else:
             self._split(fn, n)
 
     def parallel_blocks(self, fn, n, work):
-        if n < 2 or num_threads() < 2 or getattr(self._inside, "active", False):
+        if n < 2 or self.tuning.threads < 2 or getattr(self._inside, "active", False):
             fn(0, n)
             return
         with _blas_single_thread():
             self._split(fn, n)
 
     def _split(self, fn, n):
-        threads = num_threads()
+        threads = self.tuning.threads
         if threads < 2 or n < 2 or getattr(self._inside, "active", False):
             fn(0, n)
             return
@@ -88,19 +87,6 @@ class NumpyBackend(Backend):
             fn(a, b)
         finally:
             self._inside.active = False
-
-    # NumPy reduces a short last axis one row at a time (~40 ns a row: 37 µs for the row maxima of a
-    # (512, 10) array); over the first axis of a transposed copy the same reduction is C contiguous
-    # passes (5 µs, the copy included). Rows of up to SHORT_AXIS elements, at least SHORT_AXIS_ROWS of them.
-    SHORT_AXIS, SHORT_AXIS_ROWS = 32, 16
-
-    def reduce(self, x, method, axes):
-        last = x.ndim - 1
-        if (axes == (last,) and last > 0 and x.shape[last] <= self.SHORT_AXIS
-                and x.size >= self.SHORT_AXIS_ROWS * x.shape[last]):
-            by_columns = np.ascontiguousarray(x.T)  # no copy when x is column-major
-            return getattr(by_columns, method)(axis=0).T[..., None]
-        return getattr(x, method)(axis=axes, keepdims=True)
 
     # -- in-place updates: BLAS level 1 ------------------------------------------------------------------
     # An optimizer step is a few passes over every parameter. NumPy needs two for p ← p - lr·v (lr·v into
@@ -197,53 +183,3 @@ class _blas_single_thread:
         return False
 
 
-
-def num_threads():
-    """Threads for minidl's own splitting of CPU work: `set_num_threads(n)`, else $MINIDL_NUM_THREADS,
-    else 1 (off; BLAS still uses its own threads for matrix products).
-
-    Off by default because it did not pay on the 2-core VM this was measured on: waking a pool thread
-    took ~100-250 us there, more than a 1M-element pass takes on one core, and a LeNet-5 step at batch
-    256 ran ~10% slower with 2 threads (benchmarks/RESULTS.md). Worth trying where threads wake fast.
-    """
-    if _num_threads is not None:
-        return _num_threads
-    value = os.environ.get("MINIDL_NUM_THREADS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else 1
-
-
-def set_num_threads(n):
-    """Use `n` threads (1: none) for minidl's large memory-bound CPU passes; None: back to the default."""
-    global _num_threads
-    _num_threads = None if n is None else max(1, int(n))
-
-
-_kept = False
-
-
-def keep_freed_memory():
-    """Ask glibc's malloc to serve big arrays from its heap and keep freed memory for reuse.
-
-    A training step allocates the same big temporaries every step (im2col columns of tens of MB).
-    By default glibc returns such blocks to the OS when they are freed, and the next step pays a page
-    fault per 4 KiB page touched again: ~4,500 faults, ~30% of a LeNet-5 step at batch 256. With these
-    settings (mmap threshold 256 MiB, trim threshold 1 GiB, 64 MiB top pad) freed memory stays in the
-    process, as PyTorch's caching allocators keep theirs; the resident size stays at its peak.
-    Process-wide; a no-op off glibc. Set MINIDL_KEEP_FREED_MEMORY=0 before importing minidl to opt out.
-    """
-    global _kept
-    if _kept:
-        return
-    _kept = True
-    try:
-        import ctypes
-        import ctypes.util
-
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError, TypeError):  # not glibc (macOS, Windows, musl without mallopt)
-        return
-    M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3
-    mallopt(M_MMAP_THRESHOLD, 256 << 20)
-    mallopt(M_TRIM_THRESHOLD, 1 << 30)
-    mallopt(M_TOP_PAD, 64 << 20)

@@ -85,6 +85,7 @@ def run(args, argv):
     from minidl.zoo import EpochPrinter, build_model, loss_for, make_optimizer, metrics_for, prepare_data
 
     settings = resolve_settings(args)
+    mdl.get_backend("cpu").tuning.enable()  # a command may tune the process: keep freed memory, threads (CpuTuning)
     if args.device == "cuda" and not mdl.cuda.is_available():
         raise UsageError("--device cuda: no working GPU (install CuPy with pip install 'minidl[gpu]' on a machine "
                          "with a CUDA GPU; 'minidl info' says what was found)")
@@ -130,7 +131,7 @@ def run(args, argv):
         print(f"cross-validation: {cv.summary()}")
 
     mdl.manual_seed(args.seed)
-    model = build_model(settings["model"], data, dropout=settings["dropout"])
+    model = mdl.nn.fuse(build_model(settings["model"], data, dropout=settings["dropout"]))  # conv-ReLU-pool: 1 layer
     paths = {name: os.path.join(out, file) for name, file in
              (("model", "model.npz"), ("info", "model.json"), ("history", "history.csv"), ("curves", "curves.png"),
               ("confusion", "confusion_matrix.png"), ("roc", "roc.png"), ("report", "report.md"))}

@@ -5,6 +5,7 @@ from minidl.nn.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, 
 from minidl.nn.containers import Sequential
 from minidl.nn.conv import Conv2d
 from minidl.nn.dropout import Dropout
+from minidl.nn.fuse import Conv2dReLUMaxPool2d, ReLUMaxPool2d, fuse
 from minidl.nn.linear import Flatten, Identity, Linear
 from minidl.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss
 from minidl.nn.module import Module

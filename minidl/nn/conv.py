@@ -36,13 +36,6 @@ class Conv2d(Module):
         self.check(x)
         return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding)
 
-    def then_relu_max_pool(self, x, pool):
-        """pool(relu(self(x))) for an nn.MaxPool2d `pool`, as one op where the geometry allows
-        (F.conv2d_relu_max_pool2d; used by nn.Sequential for Conv2d -> ReLU -> MaxPool2d)."""
-        self.check(x)
-        return F.conv2d_relu_max_pool2d(x, self.weight, self.bias, self.stride, self.padding,
-                                        pool.kernel_size, pool.stride, pool.padding)
-
     def check(self, x):
         expected = f"{self!r} expects inputs of shape (N, {self.in_channels}, H, W), got {x.shape}"
         if x.ndim != 4:

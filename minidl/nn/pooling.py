@@ -37,11 +37,6 @@ class MaxPool2d(_Pool2d):
         self.check(x)
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
 
-    def relu_then_pool(self, z):
-        """This pool applied to relu(z), as one op (used by nn.Sequential for ReLU -> MaxPool2d)."""
-        self.check(z)
-        return F.relu_max_pool2d(z, self.kernel_size, self.stride, self.padding)
-
 
 class AvgPool2d(_Pool2d):
     """y = the mean of each kernel_size window (zero padding counted in the mean, as PyTorch's default)."""

@@ -1,6 +1,11 @@
-"""Activations: relu, leaky_relu, sigmoid, tanh, and the fused, stable softmax and log_softmax."""
+"""Activations: relu, leaky_relu, sigmoid, tanh, and the fused, stable softmax and log_softmax.
+
+These are the references; fast siblings (a compiled ReLU backward on the GPU, softmax over a short last
+axis on the CPU) are in minidl/ops/fast/, chosen by `fast.choose` in the functions below.
+"""
 
 from minidl.autograd import Function
+from minidl.ops import fast
 from minidl.ops.broadcast import normalize_axes
 
 
@@ -14,17 +19,11 @@ class ReLU(Function):
 
     def backward(self, gy):
         (y,) = self.saved
-        return relu_grad(self.backend, y, gy)
-
-
-def relu_grad(backend, y, gy):
-    """dL/dx of y = relu(x): dL/dy where y > 0, else 0 (one kernel where the device compiles them)."""
-    kernel = backend.elementwise_kernel("relu_grad", "T y, T g", "T gx", "gx = y > 0 ? g : (T)0")
-    return gy * (y > 0) if kernel is None else kernel(y, gy)
+        return gy * (y > 0)
 
 
 def relu(x):
-    return ReLU()(x)
+    return (fast.choose("relu", x._backend) or ReLU)()(x)
 
 
 class LeakyReLU(Function):
@@ -92,19 +91,19 @@ class Softmax(Function):
         if x.size == 0:  # an empty axis has no max to shift by: an empty result, as PyTorch's
             self.saved = (x,)
             return x.copy()
-        reduce = self.backend.reduce  # x.max(axis, keepdims=True), fast for short axes on the CPU
-        e = self.xp.exp(x - reduce(x, "max", self.axis))
-        y = e / reduce(e, "sum", self.axis)
+        e = self.xp.exp(x - x.max(axis=self.axis, keepdims=True))
+        y = e / e.sum(axis=self.axis, keepdims=True)
         self.saved = (y,)
         return y
 
     def backward(self, gy):
         (y,) = self.saved
-        return y * (gy - self.backend.reduce(gy * y, "sum", self.axis))
+        return y * (gy - (gy * y).sum(axis=self.axis, keepdims=True))
 
 
 def softmax(x, axis=-1):
-    return Softmax(normalize_axes(axis, x.ndim, "softmax"))(x)
+    axes = normalize_axes(axis, x.ndim, "softmax")
+    return (fast.choose("softmax", x._backend, x_shape=x.shape, axes=axes) or Softmax)(axes)(x)
 
 
 class LogSoftmax(Function):
@@ -118,16 +117,16 @@ class LogSoftmax(Function):
         if x.size == 0:  # an empty axis has no max to shift by: an empty result, as PyTorch's
             self.saved = (x,)
             return x.copy()
-        reduce = self.backend.reduce
-        shifted = x - reduce(x, "max", self.axis)
-        y = shifted - xp.log(reduce(xp.exp(shifted), "sum", self.axis))
+        shifted = x - x.max(axis=self.axis, keepdims=True)
+        y = shifted - xp.log(xp.exp(shifted).sum(axis=self.axis, keepdims=True))
         self.saved = (y,)
         return y
 
     def backward(self, gy):
         (y,) = self.saved
-        return gy - self.xp.exp(y) * self.backend.reduce(gy, "sum", self.axis)
+        return gy - self.xp.exp(y) * gy.sum(axis=self.axis, keepdims=True)
 
 
 def log_softmax(x, axis=-1):
-    return LogSoftmax(normalize_axes(axis, x.ndim, "log_softmax"))(x)
+    axes = normalize_axes(axis, x.ndim, "log_softmax")
+    return (fast.choose("log_softmax", x._backend, x_shape=x.shape, axes=axes) or LogSoftmax)(axes)(x)

@@ -3,13 +3,16 @@
 im2col copies every kh×kw window of the padded input into one column of a matrix, so that the whole
 convolution is one matrix product with the flattened weight. Backward is two more matrix products
 and col2im, which adds each column back onto the window it came from (kh*kw strided slice-adds).
+
+This is the reference: it runs on every backend. Faster siblings (row-blocked columns on the CPU, one
+scatter-add col2im on the GPU) are in minidl/ops/fast/, chosen by `fast.choose` in `conv2d` below.
 """
 
-import math
 import numbers
 
 from minidl.autograd import Function
 from minidl.errors import ArgumentError, DTypeError, ShapeError
+from minidl.ops import fast
 
 
 def int_pair(value, name, op="conv2d", minimum=0):
@@ -46,370 +49,64 @@ def window(a, i, j, stride, out_hw):
     return a[..., i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw]
 
 
-def _window_positions(backend, padded_shape, kernel_size, stride, order):
-    """The flat position in an array of `padded_shape` (N, C, Hp, Wp) of every element of every window,
-    laid out as the window view (N, C, kh, kw, Ho, Wo) transposed by `order`: the sliding windows of an
-    array that holds its own positions. int32 where they fit. Kept for the last few geometries."""
-    key = (backend, padded_shape, kernel_size, stride, order)
-    positions = _POSITIONS.pop(key, None)
-    if positions is None:
-        xp, size = backend.xp, math.prod(padded_shape)
-        flat = xp.arange(size, dtype="int32" if size < 2 ** 31 else "int64").reshape(padded_shape)
-        positions = xp.ascontiguousarray(backend.sliding_windows(flat, kernel_size, stride).transpose(order))
-        if len(_POSITIONS) >= 8:
-            _POSITIONS.pop(next(iter(_POSITIONS)))
-    _POSITIONS[key] = positions  # most recently used last
-    return positions
+def im2col(backend, xpad, kernel_size, stride):
+    """Every kh×kw window of xpad (N, C, Hp, Wp) as a column: (C*kh*kw, N*Ho*Wo), and (Ho, Wo).
+    Row (c, i, j), column (n, r, s) holds xpad[n, c, r*sh + i, s*sw + j]."""
+    windows = backend.sliding_windows(xpad, kernel_size, stride)  # (N, C, kh, kw, Ho, Wo), a view
+    n, c, kh, kw, ho, wo = windows.shape
+    cols = backend.xp.ascontiguousarray(windows.transpose(1, 2, 3, 0, 4, 5))  # (C, kh, kw, N, Ho, Wo)
+    return cols.reshape(c * kh * kw, n * ho * wo), (ho, wo)
 
 
-_POSITIONS = {}
-
-
-def add_windows_back(backend, cols, padded_shape, kernel_size, stride, order):
-    """col2im in one scatter-add: a zero array of `padded_shape` (N, C, Hp, Wp) with every element of
-    `cols` added at the position it was read from (overlapping windows add up). cols holds the window
-    view (N, C, kh, kw, Ho, Wo) transposed by `order`. For devices where each array call is a launch
-    (Backend.launch_bound); the CPU adds kh*kw strided slices instead."""
-    grad = backend.xp.zeros(math.prod(padded_shape), dtype=cols.dtype)
-    positions = _window_positions(backend, padded_shape, kernel_size, stride, order)
-    backend.scatter_add(grad, positions.reshape(-1), cols.reshape(-1))
-    return grad.reshape(padded_shape)
-
-
-COLUMN_ORDER = (1, 2, 3, 0, 4, 5)  # im2col's columns (C, kh, kw, N, Ho, Wo) from the window view
+def col2im(xp, windows, padded_shape, stride):
+    """The transpose of the window view: a zero array of padded_shape (N, C, Hp, Wp) with every element
+    of windows (N, C, kh, kw, Ho, Wo) added back where it was read (overlapping windows add up)."""
+    kh, kw, ho, wo = windows.shape[2:]
+    grad = xp.zeros(padded_shape, dtype=windows.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            target = window(grad, i, j, stride, (ho, wo))
+            target += windows[:, :, i, j]
+    return grad
 
 
 class Conv2d(Function):
-    """y[n, o] = Σ_c,i,j w[o, c, i, j] * xpad[n, c, r*sh + i, s*sw + j] + b[o]   (as one matrix product):
+    """Y = W @ cols + b;   dL/dW = dY @ colsᵀ,   dL/db = Σ dY,   dL/dx = col2im(Wᵀ @ dY)
 
-        cols = im2col(xpad): (C*kh*kw, positions),   Y = W @ cols,   W = w as (O, C*kh*kw)
-        dL/dW = dY @ colsᵀ,   dL/db = Σ dY over N, Ho, Wo,   dL/dx = col2im(Wᵀ @ dY)
+    y[n, o, r, s] = Σ_c,i,j w[o, c, i, j] * xpad[n, c, r*sh + i, s*sw + j] + b[o] as one matrix product:
+    cols = im2col(xpad) (C*kh*kw, N*Ho*Wo), W = w as (O, C*kh*kw), Y and dY = dL/dy as (O, N*Ho*Wo).
     Saves the columns and the weight.
-
-    Stride 1 (the common case) takes a faster route built on three ideas:
-
-    Wide rows. With the image flattened to H*W, the window offset (i, j) of output position (r, s)
-    reads element (r*W + s) + (i*W + j): one shift for every position. So im2col, for each offset,
-    copies one contiguous run of L = (Ho-1)*W + Wo elements per image and channel (positions
-    p = r*W + s, s running over the full width W), and col2im adds one such run back per offset. The
-    W - Wo extra columns per row are junk in forward (dropped when the output is extracted) and exact
-    zeros in backward (dY is zero there). NumPy pays per inner loop: runs of L instead of Wo make
-    im2col ~3x and col2im ~4x faster than (C, kh, kw, N, Ho, Wo) columns.
-
-    Row blocks. With few output channels (LeNet's 6 and 16) the product W @ cols is a few rows tall
-    and OpenBLAS runs it at a fraction of its speed, while im2col writes C*kh*kw rows per position.
-    So each column computes u output rows (u = 2 or 4, see `block_rows`): input row u*r + d becomes
-    row r of channel (c, d), and the weight becomes wb (O*u, C*u, kb, kw), kb = ceil((kh + u - 1) / u),
-        wb[o*u + e, c*u + d, i, j] = w[o, c, u*i + d - e, j]   (zero where u*i + d - e is not in [0, kh)),
-    so that output row block r of channel (o, e) is output row u*r + e of channel o. The product is u
-    times taller with u times fewer columns, and im2col writes kb/kh as much (2/5 for 5x5, u = 4).
-
-    Bias row. The columns get a row of ones and the weight the bias as a last column: the product
-    adds the bias (the output is extracted by a plain copy), and backward's dL/dW product gives dL/db.
-
-    The columns are built a few images at a time (CHUNK_BYTES: they stay in cache) and not saved:
-    backward builds them again, chunk by chunk, for dL/dW (it saves the row-blocked input and the
-    weight). Other strides, and devices where every array call is a kernel launch (the GPU:
-    Backend.launch_bound), use (C, kh, kw, N, Ho, Wo) columns of the whole batch, saved: one copy and one
-    product forward; backward's col2im is then one scatter-add (`add_windows_back`).
     """
-
-    CHUNK_BYTES = 2 << 20  # the stride-1 path builds this many bytes of columns at a time
-    BLOCK_ROWS = None      # output rows per column on the stride-1 path; None: chosen by `block_rows`
 
     def __init__(self, stride, padding):
         self.stride, self.padding = stride, padding
 
-    def _wide(self):
-        """True when the stride-1 route runs (on the CPU; a launch-bound device takes whole-batch columns)."""
-        return self.stride == (1, 1) and not self.backend.launch_bound
-
     def forward(self, x, w, b=None):
-        if self._wide():
-            return self._forward_wide(x, w, b)
-        xp = self.xp
-        n, c, h, wd = x.shape
-        o, _, kh, kw = w.shape
-        xpad = pad_spatial(xp, x, self.padding)
-        windows = self.backend.sliding_windows(xpad, (kh, kw), self.stride)  # (N, C, kh, kw, Ho, Wo)
-        ho, wo = windows.shape[-2:]
-        # im2col: one copy into (C, kh, kw, N, Ho, Wo); the innermost run stays a row of the image.
-        cols = xp.empty((c, kh, kw, n, ho, wo), dtype=x.dtype)
-        xp.copyto(cols, windows.transpose(COLUMN_ORDER))
-        cols = cols.reshape(c * kh * kw, n * ho * wo)
-        w2 = w.reshape(o, c * kh * kw)
-        y2 = (w2 @ cols).reshape(o, n, ho * wo)
-        # Back to (N, O, Ho, Wo), adding the bias in the same pass.
-        y = xp.empty((n, o, ho, wo), dtype=y2.dtype)
-        if b is None:
-            xp.copyto(y.reshape(n, o, ho * wo), y2.transpose(1, 0, 2))
-        else:
-            xp.add(y2.transpose(1, 0, 2), b.reshape(1, o, 1), out=y.reshape(n, o, ho * wo))
-        self.saved = (cols, w)
-        self.shapes = (x.shape, xpad.shape, (ho, wo))
-        return y
-
-    def block_rows(self, out_channels, kh, ho):
-        """u, the output rows each column computes: the larger of 4 and 2 that keeps the product at
-        most 64 rows tall (taller ones gain nothing) and costs at most 1.6x the multiply-adds
-        (u*kb <= 1.6*kh: u = 4 for 5x5 kernels, 2 for 3x3), else 1. BLOCK_ROWS overrides."""
-        if self.BLOCK_ROWS is not None:
-            return max(1, min(self.BLOCK_ROWS, ho))
-        for u in (4, 2):
-            if u <= ho and u * out_channels <= 64 and u * _ceil_div(kh + u - 1, u) <= 1.6 * kh:
-                return u
-        return 1
-
-    def _chunks(self, n, k, length, itemsize):
-        step = max(1, self.CHUNK_BYTES // (k * length * itemsize))
-        return [(start, min(step, n - start)) for start in range(0, n, step)]
-
-    def _columns(self, xb, start, m, kernel, ones):
-        """im2col of images [start, start + m) of xb (N, C, H, W) in the wide layout:
-        cols[(c, i, j), n*L + p] = xflat[n, c, p + i*W + j], as (C*kh*kw (+1), m*L): one strided view of
-        the input, one copy (split across threads), and a last row of ones when `ones`."""
-        xp, backend = self.xp, self.backend
-        c, hp, wp = xb.shape[1:]
-        kh, kw = kernel
-        k = c * kh * kw
-        length = (hp - kh) * wp + wp - kw + 1
-        it = xb.itemsize
-        windows = backend.strided_view(xb[start:start + m], (c, kh, kw, m, length),
-                                       (hp * wp * it, wp * it, it, c * hp * wp * it, it))
-        cols = xp.empty((k + 1 if ones else k, m * length), dtype=xb.dtype)
-        body = cols[:k].reshape(c, kh, kw, m, length)
-        backend.parallel(lambda a, e: xp.copyto(body[:, :, :, a:e], windows[:, :, :, a:e]), m, body.size)
-        if ones:
-            cols[k] = 1
-        return cols
-
-    def _forward_wide(self, x, w, b, consume=None):
-        """The stride-1 forward (see the class docstring). `consume(start, m, product)`, when given,
-        takes each chunk's product (O*u, m*L) (images [start, start + m), in the layout `_copy_blocks`
-        reads, geometry in self.blocks) while it is still in cache, and no full output is made
-        (Conv2dReLUMaxPool2d pools the chunks there)."""
-        xp, backend = self.xp, self.backend
-        xpad = xp.ascontiguousarray(pad_spatial(xp, x, self.padding))
-        n, c, hp, wp = xpad.shape
-        o, _, kh, kw = w.shape
-        ho, wo = hp - kh + 1, wp - kw + 1
-        u = self.block_rows(o, kh, ho)
-        kb, hq = _ceil_div(kh + u - 1, u), _ceil_div(ho, u)  # kernel rows and output rows, in blocks
-        xb = rows_to_channels(xp, xpad, u, hq + kb - 1)      # (N, C*u, Hb, Wp)
-        k = c * u * kb * kw
-        length = (hq - 1) * wp + wo                          # positions p = r*Wp + s, up to the last output
-        w2 = xp.empty((o * u, k + (b is not None)), dtype=w.dtype)  # [wb | bias]
-        w2[:, :k] = block_weight(xp, w, u, kb).reshape(o * u, k)
+        n, o = x.shape[0], w.shape[0]
+        xpad = pad_spatial(self.xp, x, self.padding)
+        cols, (ho, wo) = im2col(self.backend, xpad, w.shape[2:], self.stride)
+        y = w.reshape(o, -1) @ cols                                   # (O, N*Ho*Wo)
         if b is not None:
-            w2[:, k] = xp.repeat(b, u)
-        y = xp.empty((n, o, ho, wo), dtype=x.dtype) if consume is None else None
-        chunks = self._chunks(n, w2.shape[1], length, xb.itemsize)
-        self.saved = (xb, w2)
-        self.shapes = (x.shape, w.shape, (ho, wo))
-        self.blocks = (u, kb, hq, wp)
-
-        def run(first, last):  # chunks [first, last): im2col, product, output (one thread's share)
-            for start, m in chunks[first:last]:
-                yw = w2 @ self._columns(xb, start, m, (kb, kw), ones=b is not None)  # (O*u, m*L)
-                if consume is None:
-                    self._copy_blocks(yw, y[start:start + m], u, length, wp, to_dense=True)
-                else:
-                    consume(start, m, yw)
-
-        backend.parallel_blocks(run, len(chunks), n * k * length)
-        return y
-
-    def _copy_blocks(self, product, dense, u, positions, wp, to_dense):
-        """Copy between the product's layout and dense outputs, in the direction `to_dense` says:
-        product (O*u, m*P)[o*u + e, n*P + r*Wp + s]  <->  dense (m, O, Ho, Wo)[n, o, u*r + e, s]
-        (dense C-contiguous). Whole row blocks in one copy, the last partial block in another."""
-        xp, backend = self.xp, self.backend
-        m, o, ho, wo = dense.shape
-        it = dense.itemsize
-        blocked = backend.strided_view(product, (m, o, _ceil_div(ho, u), u, wo),
-                                       (positions * it, u * m * positions * it, wp * it, m * positions * it, it),
-                                       writeable=not to_dense)
-        full = ho // u
-        if full:
-            rows = backend.strided_view(dense, (m, o, full, u, wo),
-                                        (o * ho * wo * it, ho * wo * it, u * wo * it, wo * it, it), writeable=to_dense)
-            dst, src = (rows, blocked[:, :, :full]) if to_dense else (blocked[:, :, :full], rows)
-            backend.parallel(lambda a, e: xp.copyto(dst[a:e], src[a:e]), m, dense.size)
-        if ho > full * u:
-            rest, tail = dense[:, :, full * u:], blocked[:, :, full, :ho - full * u]
-            xp.copyto(*((rest, tail) if to_dense else (tail, rest)))
+            y += b.reshape(o, 1)
+        self.saved = (cols, w)
+        self.shapes = (x.shape, xpad.shape)
+        return self.xp.ascontiguousarray(y.reshape(o, n, ho, wo).transpose(1, 0, 2, 3))  # (N, O, Ho, Wo)
 
     def backward(self, gy):
-        if self._wide():
-            return self._backward_wide(gy)
-        xp = self.xp
         cols, w = self.saved
-        (n, c, h, wd), padded_shape, (ho, wo) = self.shapes
-        o, _, kh, kw = w.shape
-        gy2 = xp.empty((o, n, ho * wo), dtype=gy.dtype)
-        xp.copyto(gy2, gy.reshape(n, o, ho * wo).transpose(1, 0, 2))
-        gy2 = gy2.reshape(o, n * ho * wo)
+        x_shape, padded_shape = self.shapes
+        n, o, ho, wo = gy.shape
+        gy2 = gy.transpose(1, 0, 2, 3).reshape(o, n * ho * wo)      # dY (O, N*Ho*Wo)
         gx = gw = gb = None
+        if self.needs_grad[0]:
+            gcols = (w.reshape(o, -1).T @ gy2).reshape(x_shape[1], *w.shape[2:], n, ho, wo)  # (C, kh, kw, N, Ho, Wo)
+            gpad = col2im(self.xp, gcols.transpose(3, 0, 1, 2, 4, 5), padded_shape, self.stride)
+            gx = crop_spatial(gpad, self.padding, x_shape)
         if self.needs_grad[1]:
-            # (cols @ dYᵀ)ᵀ is the faster operand order in OpenBLAS; a GPU takes dY @ colsᵀ without the copy
-            gw = (gy2 @ cols.T if self.backend.launch_bound else (cols @ gy2.T).T).reshape(w.shape)
+            gw = (gy2 @ cols.T).reshape(w.shape)
         if len(self.needs_grad) > 2 and self.needs_grad[2]:
             gb = gy2.sum(axis=1)
-        if self.needs_grad[0]:
-            gcols = (w.reshape(o, c * kh * kw).T @ gy2).reshape(c, kh, kw, n, ho, wo)
-            if self.backend.launch_bound:  # col2im in one scatter-add
-                gpad = add_windows_back(self.backend, gcols, padded_shape, (kh, kw), self.stride, COLUMN_ORDER)
-            else:  # col2im: add each window offset's slice back where it was read from (no scatter-add)
-                gpad = xp.zeros(padded_shape, dtype=gy.dtype)
-                for i in range(kh):
-                    for j in range(kw):
-                        target = window(gpad, i, j, self.stride, (ho, wo))
-                        target += gcols[:, i, j].transpose(1, 0, 2, 3)
-            gx = crop_spatial(gpad, self.padding, (n, c, h, wd))
         return (gx, gw) if len(self.needs_grad) == 2 else (gx, gw, gb)
-
-    def _backward_wide(self, gy, widen=None):
-        """dL/dW (and dL/db, through the row of ones) from columns rebuilt chunk by chunk; dL/dx by
-        col2im on whole planes of the row-blocked input: dY is widened to every position of the plane
-        (zero where no output is), so that the columns wbᵀ @ dY of one offset (i, j) and one channel are
-        a single contiguous run over all images of the chunk, added at shift i*Wp + j into a
-        channel-major (C*u, N*Hb*Wp) gradient (~50x fewer NumPy inner loops than adding rows of L; the
-        price is the product over the whole plane). Each chunk's adds stop where its last image's (zero)
-        columns would spill into the next chunk, so chunks run on separate threads without touching
-        each other's images.
-
-        `widen(start, m, positions)`, when given, supplies dY of images [start, start + m) already in
-        the product's layout (O*u, m*positions) (positions: L or the whole plane), and gy is not used
-        (Conv2dReLUMaxPool2d routes the pooled gradient straight into that layout)."""
-        xp, backend = self.xp, self.backend
-        xb, w2 = self.saved
-        x_shape, w_shape, (ho, wo) = self.shapes
-        u, kb, hq, wp = self.blocks
-        n, cb, hb = xb.shape[:3]
-        ow, kw = w2.shape[0], w_shape[3]     # O*u rows of the product
-        k = cb * kb * kw
-        plane = hb * wp
-        length = (hq - 1) * wp + wo
-        needs = self.needs_grad
-        bias = w2.shape[1] > k               # the product carries the bias: columns get the row of ones
-        if widen is None:
-            gy = xp.ascontiguousarray(gy)
-            widen = lambda start, m, positions: self._widen(gy[start:start + m], u, positions, wp)  # noqa: E731
-        dtype = w2.dtype
-        gxc = xp.zeros((cb, n * plane), dtype=dtype) if needs[0] else None  # channel-major dL/dxb
-        chunks = self._chunks(n, w2.shape[1], plane if needs[0] else length, w2.itemsize)
-        partial_gw = {}
-
-        def run(first, last):  # chunks [first, last): one thread's share
-            gwt = xp.zeros((w2.shape[1], ow), dtype=dtype) if needs[1] else None  # its part of [dWb | db]ᵀ
-            for start, m in chunks[first:last]:
-                if needs[1]:  # [dWb | db]ᵀ += cols @ dYᵀ (the faster operand order in OpenBLAS)
-                    g = widen(start, m, length)
-                    gwt += self._columns(xb, start, m, (kb, kw), ones=bias) @ g.T
-                if needs[0]:
-                    g = widen(start, m, plane)
-                    gcols = (w2[:, :k].T @ g).reshape(cb, kb, kw, m * plane)
-                    for i in range(kb):  # one contiguous add per offset (and channel)
-                        for j in range(kw):
-                            shift = i * wp + j
-                            # the last `shift` columns would land on the next chunk's images: they are
-                            # zeros (no output reads that far), so they are left out; chunks never overlap
-                            at = start * plane + shift
-                            gxc[:, at:at + m * plane - shift] += gcols[:, i, j, :m * plane - shift]
-            partial_gw[first] = gwt
-
-        backend.parallel_blocks(run, len(chunks), n * k * plane)
-        gx = gw = gb = None
-        if needs[0]:
-            gx = channels_to_rows(xp, gxc[:, :n * plane].reshape(cb, n, hb, wp), u, x_shape, self.padding)
-        if needs[1]:
-            gwt = sum(partial_gw.values())
-            gw = unblock_weight_grad(xp, gwt[:k].T, w_shape, u, kb)
-            if bias and needs[2]:
-                gb = gwt[k].reshape(-1, u).sum(axis=1)
-        if bias and needs[2] and gb is None:  # dL/db without dL/dW: Σ dY (the routed dY: zero at junk positions)
-            gb = (gy.sum(axis=(0, 2, 3)) if gy is not None
-                  else widen(0, n, length).reshape(ow // u, u * n * length).sum(axis=1))
-        return (gx, gw) if len(needs) == 2 else (gx, gw, gb)
-
-    def _widen(self, gy, u, positions, wp):
-        """dY (m, O, Ho, Wo), C-contiguous, into a zeroed (O*u, m*P) array in the product's layout (zero at
-        junk columns and rows past Ho)."""
-        o = gy.shape[1]
-        g = self.xp.zeros((o * u, gy.shape[0] * positions), dtype=gy.dtype)
-        self._copy_blocks(g, gy, u, positions, wp, to_dense=False)
-        return g
-
-
-def _ceil_div(a, b):
-    return -(-a // b)
-
-
-def _row_pairs(u, kh):
-    """The (e, d, first block row, first kernel row, count) of the row-blocked weight: for output
-    offset e and input offset d, kernel rows i = u*r + d - e for block rows r = first.. (count of them)."""
-    for e in range(u):
-        for d in range(u):
-            first = max(0, _ceil_div(e - d, u))
-            row = u * first + d - e
-            if row < kh:
-                yield e, d, first, row, len(range(row, kh, u))
-
-
-def block_weight(xp, w, u, kb):
-    """w (O, C, kh, kw) -> wb (O*u, C*u, kb, kw), wb[o*u + e, c*u + d, r, j] = w[o, c, u*r + d - e, j]
-    (zero where that kernel row does not exist): the weight of the row-blocked convolution (Conv2d)."""
-    if u == 1:
-        return w
-    o, c, kh, kw = w.shape
-    wb = xp.zeros((o, u, c, u, kb, kw), dtype=w.dtype)
-    for e, d, first, row, count in _row_pairs(u, kh):
-        wb[:, e, :, d, first:first + count] = w[:, :, row::u]
-    return wb.reshape(o * u, c * u, kb, kw)
-
-
-def unblock_weight_grad(xp, gwb, w_shape, u, kb):
-    """The transpose of `block_weight`: dL/dw (O, C, kh, kw) from dL/dwb (O*u, C*u*kb*kw), every
-    block entry added to the kernel row it came from."""
-    if u == 1:
-        return gwb.reshape(w_shape)
-    o, c, kh, kw = w_shape
-    g6 = gwb.reshape(o, u, c, u, kb, kw)
-    gw = xp.zeros(w_shape, dtype=gwb.dtype)
-    for e, d, first, row, count in _row_pairs(u, kh):
-        gw[:, :, row::u] += g6[:, e, :, d, first:first + count]
-    return gw
-
-
-def rows_to_channels(xp, xpad, u, hb):
-    """xpad (N, C, Hp, Wp) -> xb (N, C*u, Hb, Wp), xb[n, c*u + d, r] = xpad[n, c, u*r + d] (zero rows
-    past Hp): the input of the row-blocked convolution (Conv2d). u == 1: xpad itself."""
-    if u == 1:
-        return xpad
-    n, c, hp, wp = xpad.shape
-    xb = xp.empty((n, c, u, hb, wp), dtype=xpad.dtype)
-    for d in range(u):
-        rows = len(range(d, hp, u))
-        xb[:, :, d, :rows] = xpad[:, :, d::u]
-        xb[:, :, d, rows:] = 0
-    return xb.reshape(n, c * u, hb, wp)
-
-
-def channels_to_rows(xp, gxb, u, x_shape, padding):
-    """The transpose of `rows_to_channels` and of the padding, for gradients: gxb channel-major
-    (C*u, N, Hb, Wp) -> dL/dx (N, C, H, W), row u*r + d - ph of channel c from row r of channel (c, d)."""
-    n, c, h, wd = x_shape
-    ph, pw = padding
-    hb, wp = gxb.shape[2:]
-    g5 = gxb.reshape(c, u, n, hb, wp)
-    gx = xp.empty(x_shape, dtype=gxb.dtype)
-    for d in range(u):
-        first = max(0, _ceil_div(ph - d, u))  # first block row whose padded row u*r + d is >= ph
-        start = u * first + d - ph
-        count = len(range(start, h, u))
-        if count:
-            xp.copyto(gx[:, :, start::u], g5[:, d, :, first:first + count, pw:pw + wd].transpose(1, 0, 2, 3))
-    return gx
 
 
 def conv2d(x, w, b=None, stride=1, padding=0):
@@ -419,7 +116,8 @@ def conv2d(x, w, b=None, stride=1, padding=0):
     Returns (N, O, Ho, Wo) with Ho = (H + 2*ph - kh) // sh + 1 (Wo alike).
     """
     stride, padding = check_conv2d(x, w, b, stride, padding)
-    fn = Conv2d(stride, padding)
+    op = fast.choose("conv2d", x._backend, stride=stride) or Conv2d
+    fn = op(stride, padding)
     return fn(x, w) if b is None else fn(x, w, b)
 
 

@@ -1,185 +1,31 @@
-"""Conv2d -> ReLU -> MaxPool2d as one node: the pool runs on each chunk of the convolution's matrix
-product while it is still in cache, in the product's own layout, and the full-size convolution output
-is never made, in forward or in backward.
+"""conv2d -> relu -> max_pool2d, asked for by name (nn.fuse's Conv2dReLUMaxPool2d module calls it).
 
-The stride-1 convolution (Conv2d) computes its output a few images at a time as a product
-(O*u, m*L) whose rows are output rows e of each block of u rows and whose columns are the positions
-r*Wp + s of the padded width. Unfused, each chunk is copied into the full (N, O, Ho, Wo) output (at
-batch 1000, 14 MB for LeNet-5's first layer), the pool reads it back, and backward widens the full dL/dz
-into the product's layout again, twice. Here:
-
-    forward:   z chunk (product layout) -> max over kw columns -> max over kh rows -> pooled (N, O, Hy, Wy)
-    backward:  dL/dy * (y > 0) -> to the argmax row -> to the argmax column -> dL/dz in the product's
-               layout, which the convolution's dL/dW and dL/dx products take as they are
-
-Values and gradients are those of the three ops:
-    z = conv2d(x, w, b),   y = relu(max_pool2d(z))   (max and ReLU commute: see MaxPool2dReLU)
-    dL/dz = the pool's routing of dL/dy * (y > 0);   dL/dx, dL/dw, dL/db = Conv2d's backward of dL/dz
-
-On the CPU only (a GPU runs the whole batch in one product: Backend.launch_bound), and when both fast
-paths apply (`fusable`): a stride-1 convolution and a pool whose windows tile
-its output (stride = kernel, no padding, Ho and Wo divisible). The product-layout route also needs u
-(the convolution's rows per block) a multiple of kh and Wp a multiple of kw; otherwise each chunk is
-copied to a small dense scratch and pooled there (MaxPool2d's tiled pool), with the plain backwards.
+The reference is the three ops, one node each. Where the geometry allows it on the CPU, the fast path
+is one node (minidl/ops/fast/conv_relu_pool.py: the pool reads each chunk of the convolution's output
+while it is in cache) with the same values and gradients.
 """
 
-from minidl.autograd import Function, is_grad_enabled
-from minidl.ops.conv import Conv2d, _ceil_div, check_conv2d, conv2d, int_pair
-from minidl.ops.pooling import MaxPool2dReLU, _running_max, relu_max_pool2d, route_by_index, tiled_max
-
-
-def fusable(stride, conv_out_hw, pool_kernel, pool_stride, pool_padding):
-    """True when Conv2dReLUMaxPool2d takes conv (stride) -> ReLU -> max pool (kernel, stride, padding)
-    on a convolution output of spatial size conv_out_hw (all pairs)."""
-    (ho, wo), (kh, kw) = conv_out_hw, pool_kernel
-    return (stride == (1, 1) and pool_stride == pool_kernel and pool_padding == (0, 0)
-            and ho % kh == 0 and wo % kw == 0 and kh * kw > 1)
-
-
-class Conv2dReLUMaxPool2d(Function):
-    """y = relu(max_pool2d(conv2d(x, w, b), kernel)) for x (N, C, H, W), w (O, C, kh, kw), b (O,) or
-    absent; y (N, O, Ho/kh, Wo/kw) for a pool kernel (kh, kw). One node holding a Conv2d (its saved
-    inputs) and a MaxPool2dReLU (the pooled output for the ReLU mask; the argmax on the dense route).
-    Saves the argmax in the product's layout on the product route (see the module docstring)."""
-
-    def __init__(self, padding, pool_kernel, keep_index):
-        self.conv = Conv2d((1, 1), padding)
-        self.pool = MaxPool2dReLU(pool_kernel, pool_kernel, (0, 0), keep_index)
-
-    def forward(self, x, w, b=None):
-        xp, conv, pool = self.xp, self.conv, self.pool
-        conv.backend = pool.backend = self.backend
-        (n, o), (kh, kw) = (x.shape[0], w.shape[0]), pool.kernel_size
-        ph, pw = conv.padding
-        ho, wo = x.shape[2] + 2 * ph - w.shape[2] + 1, x.shape[3] + 2 * pw - w.shape[3] + 1
-        y = xp.empty((n, o, ho // kh, wo // kw), dtype=x.dtype)
-        u, wp = conv.block_rows(o, w.shape[2], ho), x.shape[3] + 2 * pw
-        self.in_product = u % kh == 0 and wp % kw == 0
-        if self.in_product:
-            consume = self._product_pooler(y, u, (_ceil_div(ho, u) - 1) * wp + wo)  # L
-        else:
-            consume = self._dense_pooler(y, (ho, wo))
-        conv._forward_wide(x, w, b, consume=consume)
-        xp.maximum(y, 0, out=y)
-        pool.out = y
-        return y
-
-    def _dense_pooler(self, y, conv_hw):
-        """Each chunk of the convolution's output copied into a scratch (m, O, Ho, Wo) and pooled from
-        there (MaxPool2d's tiled pool), with the argmax when backward will need it."""
-        xp, conv, pool = self.xp, self.conv, self.pool
-        n, o, hy, wy = y.shape
-        kh, kw = pool.kernel_size
-        flat = y.reshape(n * o, hy, wy)
-        row = col = None
-        if pool.keep_index:
-            row = xp.empty((n * o, hy, wy), dtype="uint8")
-            col = xp.empty((n * o, hy, kh, wy), dtype="uint8")
-            pool.saved = (row, col)
-            pool.shapes = ((n, o) + conv_hw, None, (hy, wy))
-
-        def pool_chunk(start, m, product):
-            u, _, hq, wp = conv.blocks
-            z = xp.empty((m, o) + conv_hw, dtype=y.dtype)  # in cache; one per chunk (chunks may run on threads)
-            conv._copy_blocks(product, z, u, (hq - 1) * wp + conv_hw[1], wp, to_dense=True)
-            part = slice(start * o, (start + m) * o)
-            tiled_max(xp, z.reshape(m * o, hy, kh, wy, kw), flat[part],
-                      None if row is None else row[part], None if col is None else col[part])
-        return pool_chunk
-
-    def _product_pooler(self, y, u, length):
-        """Each chunk pooled in the product's own layout (O*u, m*L), product[o*u + e, n*L + r*Wp + s] =
-        z[n, o, u*r + e, s], on long contiguous runs, before anything is copied. The maximum over kw
-        neighbouring columns is one over the views product[:, j::kw] (Wp, Wo and L are multiples of kw:
-        neighbours never straddle a row or an image); over kh neighbouring rows, one over the rows
-        e = kh*h + i of each block (u is a multiple of kh). The result has the same layout with u/kh
-        rows per block and L/kw positions per image: `_copy_blocks` extracts the pooled output. The
-        argmax (when backward needs it) stays in these layouts, for `_route_in_product`."""
-        xp, conv, pool = self.xp, self.conv, self.pool
-        n, o, _, wy = y.shape
-        kh, kw = pool.kernel_size
-        lk = length // kw  # positions per image after the column stage
-        col = row = None
-        if pool.keep_index:
-            col = xp.empty((o * u, n * lk), dtype="uint8")       # which of the kw columns
-            row = xp.empty((o, u // kh, n * lk), dtype="uint8")  # which of the kh rows
-            self.saved = (col, row)
-            self.geometry = (u, length)
-
-        def pool_chunk(start, m, product):
-            wp = conv.blocks[3]
-            part = slice(start * lk, (start + m) * lk)
-            cols = xp.empty((o * u, m * lk), dtype=y.dtype)
-            _running_max(xp, [product[:, j::kw] for j in range(kw)], cols, None if col is None else col[:, part])
-            blocks = cols.reshape(o, u // kh, kh, m * lk)
-            rows = xp.empty((o, u // kh, m * lk), dtype=y.dtype)
-            _running_max(xp, [blocks[:, :, i] for i in range(kh)], rows, None if row is None else row[:, :, part])
-            conv._copy_blocks(rows.reshape(o * (u // kh), m * lk), y[start:start + m], u // kh, lk, wp // kw,
-                              to_dense=True)
-        return pool_chunk
-
-    def _route_in_product(self, g):
-        """dL/dz in the product's layout (O*u, N*L) from g = dL/d(pooled) (N, O, Hy, Wy), ReLU mask
-        applied: the pooled forward's steps run backwards. g goes into the pooled product layout
-        (zeros at junk positions), each value to row kh*h + row_index of its block, then to column
-        kw*S + col_index."""
-        xp, conv = self.xp, self.conv
-        col, row = self.saved
-        (u, length), (kh, kw) = self.geometry, self.pool.kernel_size
-        n, o = g.shape[:2]
-        wp, lk = conv.blocks[3], length // kw
-        grows = xp.zeros((o * (u // kh), n * lk), dtype=g.dtype)
-        conv._copy_blocks(grows, g, u // kh, lk, wp // kw, to_dense=False)
-        grows = grows.reshape(o, u // kh, n * lk)
-        gcols = xp.empty((o, u // kh, kh, n * lk), dtype=g.dtype)
-        route_by_index(xp, grows, row, [gcols[:, :, i] for i in range(kh)])
-        gcols = gcols.reshape(o * u, n * lk)
-        gz = xp.empty((o * u, n * length), dtype=g.dtype)
-        route_by_index(xp, gcols, col, [gz[:, j::kw] for j in range(kw)])
-        return gz
-
-    def _widen_routed(self, gz):
-        """`widen` for Conv2d._backward_wide from dL/dz in the product layout (O*u, N*L): images
-        [start, start + m) as columns of L positions (a view), or of whole planes (zero past L)."""
-        xp, conv = self.xp, self.conv
-        length = self.geometry[1]
-        rows = gz.shape[0]
-
-        def widen(start, m, positions):
-            part = gz[:, start * length:(start + m) * length]
-            if positions == length:
-                return part
-            g = xp.zeros((rows, m, positions), dtype=gz.dtype)
-            g[:, :, :length] = part.reshape(rows, m, length)
-            return g.reshape(rows, m * positions)
-        return widen
-
-    def backward(self, gy):
-        self.conv.needs_grad = self.needs_grad
-        if not self.in_product:
-            return self.conv.backward(self.pool.backward(gy))  # dense dL/dz, then the convolution's backward
-        gz = self._route_in_product(self.pool.relu_backward(gy))
-        return self.conv._backward_wide(None, widen=self._widen_routed(gz))
-
-    def release(self):
-        super().release()
-        self.conv.release()
-        self.pool.release()
+from minidl.autograd import is_grad_enabled
+from minidl.ops import fast
+from minidl.ops.conv import check_conv2d, conv2d, int_pair
+from minidl.ops.pooling import relu_max_pool2d
 
 
 def conv2d_relu_max_pool2d(x, w, b=None, stride=1, padding=0, pool_kernel=2, pool_stride=None, pool_padding=0):
-    """max_pool2d(relu(conv2d(x, w, b, stride, padding)), pool_kernel, pool_stride, pool_padding), as one
-    node (Conv2dReLUMaxPool2d) where the geometry allows (see `fusable`), else as conv2d then
-    relu_max_pool2d. Same values and gradients either way; nn.Sequential runs its Conv2d -> ReLU ->
-    MaxPool2d triples through this."""
+    """max_pool2d(relu(conv2d(x, w, b, stride, padding)), pool_kernel, pool_stride, pool_padding): one
+    node (fast.Conv2dReLUMaxPool2d) where a fast path takes it, else conv2d then relu_max_pool2d.
+    Same values and gradients either way."""
     if x.ndim == 4 and w.ndim == 4:
         stride, padding = check_conv2d(x, w, b, stride, padding)
         kernel = int_pair(pool_kernel, "kernel_size", "max_pool2d", minimum=1)
         conv_hw = (x.shape[2] + 2 * padding[0] - w.shape[2] + 1, x.shape[3] + 2 * padding[1] - w.shape[3] + 1)
-        pool_stride_pair = kernel if pool_stride is None else int_pair(pool_stride, "stride", "max_pool2d", minimum=1)
-        if not x._backend.launch_bound and fusable(stride, conv_hw, kernel, pool_stride_pair,
-                                                   int_pair(pool_padding, "padding", "max_pool2d")):
+        op = fast.choose("conv2d_relu_max_pool2d", x._backend, stride=stride, conv_out_hw=conv_hw,
+                         pool_kernel=kernel,
+                         pool_stride=kernel if pool_stride is None else int_pair(pool_stride, "stride", "max_pool2d",
+                                                                               minimum=1),
+                         pool_padding=int_pair(pool_padding, "padding", "max_pool2d"))
+        if op is not None:
             needs = x.requires_grad or w.requires_grad or (b is not None and b.requires_grad)
-            fn = Conv2dReLUMaxPool2d(padding, kernel, needs and is_grad_enabled())
+            fn = op(padding, kernel, needs and is_grad_enabled())
             return fn(x, w) if b is None else fn(x, w, b)
     return relu_max_pool2d(conv2d(x, w, b, stride, padding), pool_kernel, pool_stride, pool_padding)

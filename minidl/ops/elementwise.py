@@ -271,7 +271,7 @@ def clip(x, a_min=None, a_max=None):
 
 
 class Maximum(Function):
-    """y = max(a, b) elementwise;  the gradient goes to the larger input, split in half on ties."""
+    """y = max(a, b);   dL/da = dL/dy where a > b,   dL/db = dL/dy where b > a   (half each on ties)"""
 
     def forward(self, a, b):
         self.saved = (a, b)
@@ -289,7 +289,7 @@ def maximum(a, b):
 
 
 class Minimum(Function):
-    """y = min(a, b) elementwise;  the gradient goes to the smaller input, split in half on ties."""
+    """y = min(a, b);   dL/da = dL/dy where a < b,   dL/db = dL/dy where b < a   (half each on ties)"""
 
     def forward(self, a, b):
         self.saved = (a, b)

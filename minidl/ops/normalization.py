@@ -13,8 +13,10 @@ from minidl.errors import ArgumentError, DeviceError, DTypeError, ShapeError
 
 
 class BatchNormTrain(Function):
-    """xhat = (x - mean) * inv_std,  inv_std = 1 / sqrt(var + eps),  y = weight * xhat + bias, with the
-    mean and biased var of each channel over the n = N*H*W (or N*L, N) elements of the batch;
+    """y = weight * xhat + bias, xhat = (x - mean) * inv_std;   dL/dx = inv_std * (dxhat - mean(dxhat) - xhat mean(dxhat xhat))
+
+    inv_std = 1 / sqrt(var + eps), with the mean and biased var of each channel over the
+    n = N*H*W (or N*L, N) elements of the batch;
 
         dxhat = dL/dy * weight
         dL/dx = inv_std / n * (n * dxhat - Σ dxhat - xhat * Σ(dxhat * xhat))
@@ -56,8 +58,9 @@ class BatchNormTrain(Function):
 
 
 class BatchNormEval(Function):
-    """y = weight * xhat + bias,  xhat = (x - running_mean) * inv_std,  inv_std = 1 / sqrt(running_var + eps);
-    dL/dx = dL/dy * weight * inv_std,   dL/dweight = Σ dL/dy * xhat,   dL/dbias = Σ dL/dy.
+    """y = weight * xhat + bias, xhat = (x - running_mean) * inv_std;   dL/dx = dL/dy * weight * inv_std
+
+    inv_std = 1 / sqrt(running_var + eps);   dL/dweight = Σ dL/dy * xhat,   dL/dbias = Σ dL/dy.
     The running statistics are constants here. Saves xhat and weight * inv_std."""
 
     def __init__(self, running_mean, running_var, eps, has_weight, has_bias):

@@ -1,24 +1,19 @@
 """2-d max and average pooling over (N, C, H, W), as PyTorch's max_pool2d and avg_pool2d.
 
-Both loop over the kh*kw offsets of a window (never over the batch): the elements at offset (i, j)
-of every window form one strided slice of the padded input, so a pool is kh*kw elementwise
-operations on whole arrays. (A reduction over a reshaped (..., kh, ..., kw) view is ~35x slower in
-NumPy: its inner loops are only kw long.)
+Max pooling copies every window into a row (N, C, Ho, Wo, kh*kw), takes each row's maximum and
+remembers where it was (the argmax); backward routes dL/dy to that place and adds the windows back
+(col2im, as the convolution's). Average pooling adds the kh*kw strided slices of the padded input.
+
+These are the references: they run on every backend. Faster siblings (two-stage tiled pooling and
+offset-by-offset running maxima on the CPU, a scatter-add col2im on the GPU, ReLU and pooling as one
+node) are in minidl/ops/fast/, chosen by `fast.choose` in the functions below.
 """
 
 from minidl.autograd import Function, is_grad_enabled
-from minidl.ops.activation import ReLU, relu_grad
 from minidl.errors import ArgumentError, DTypeError, ShapeError
-from minidl.ops.conv import add_windows_back, crop_spatial, int_pair, pad_spatial, window
-
-
-WINDOW_ROWS = (0, 1, 4, 5, 2, 3)  # the window view (N, C, kh, kw, Ho, Wo) as (N, C, Ho, Wo, kh, kw)
-
-
-# MaxPool2d's routing on launch-bound devices as one kernel where the device compiles them:
-#     routed[m, k] = dL/dy[m] if k is the argmax of window m, else 0   (m: flat window index, k < kh*kw)
-_ROUTE_TO_ARGMAX = ("max_pool_route", "raw I index, raw T g, int64 size", "T routed",
-                    "ptrdiff_t m = i / size; routed = index[m] == i % size ? g[m] : (T)0;")
+from minidl.ops import fast
+from minidl.ops.activation import relu
+from minidl.ops.conv import col2im, crop_spatial, int_pair, pad_spatial, window
 
 
 def _offsets(kernel_size):
@@ -27,200 +22,41 @@ def _offsets(kernel_size):
 
 
 class MaxPool2d(Function):
-    """y[n, c, r, s] = max of the window of xpad (padded with -inf) at (r*sh, s*sw);
-    dL/dx = dL/dy routed to the window's maximum (the first one, in row-major order, on ties).
-    Saves, per output element, the offset k = i*kw + j of its maximum in the window (computed in
-    forward only when a gradient will be needed)."""
+    """y = max over each window of xpad;   dL/dx = dL/dy routed to the window's (first) maximum
 
-    def __init__(self, kernel_size, stride, padding, keep_index):
+    y[n, c, r, s] = max_k rows[n, c, r, s, k], rows = the kh*kw elements of the window at (r*sh, s*sw)
+    of x padded with -inf; index = the position k of the first maximum (row-major in the window).
+    dL/dx = col2im(onehot(index) * dL/dy): overlapping windows add up. Saves the index.
+    keep_index=False (inference) lets fast paths skip the argmax; the reference always computes it.
+    """
+
+    def __init__(self, kernel_size, stride, padding, keep_index=True):
         self.kernel_size, self.stride, self.padding, self.keep_index = kernel_size, stride, padding, keep_index
 
-    def tiled(self, x):
-        """True when the windows tile x exactly (stride = kernel, no padding, sizes divisible): then the
-        pool runs in two stages on long runs (columns within each row, then rows), see `_forward_tiled`."""
-        (kh, kw), (n, c, h, w) = self.kernel_size, x.shape
-        return (self.stride == self.kernel_size and self.padding == (0, 0) and h % kh == 0 and w % kw == 0
-                and kh * kw > 1)
-
-    def _forward_tiled(self, x):
-        """Max over each row's kw neighbours (views x[..., j], one long strided loop each), then over kh
-        neighbouring rows (runs of Wo). The first maximum in row-major order wins: the first column
-        within the first row that holds the maximum. Split along N*C across threads when large."""
-        xp = self.xp
-        (kh, kw), (n, c, h, w) = self.kernel_size, x.shape
-        ho, wo = h // kh, w // kw
-        x5 = xp.ascontiguousarray(x).reshape(n * c, ho, kh, wo, kw)
-        keep = self.keep_index
-        y = xp.empty((n * c, ho, wo), dtype=x.dtype)
-        col = xp.empty((n * c, ho, kh, wo), dtype="uint8") if keep else None  # argmax within the row
-        row = xp.empty(y.shape, dtype="uint8") if keep else None             # which row holds the maximum
-
-        def pool(a, b):
-            tiled_max(xp, x5[a:b], y[a:b], row[a:b] if keep else None, col[a:b] if keep else None)
-
-        self.backend.parallel(pool, n * c, x.size)
-        if keep:
-            self.saved = (row, col)
-            self.shapes = (x.shape, None, (ho, wo))
-        return y.reshape(n, c, ho, wo)
-
-    def _backward_tiled(self, gy):
-        xp = self.xp
-        row, col = self.saved
-        (n, c, h, w), _, (ho, wo) = self.shapes
-        kh, kw = self.kernel_size
-        g = gy.reshape(n * c, ho, wo)
-        grow = xp.empty((n * c, ho, kh, wo), dtype=gy.dtype)  # dL/d(row maxima)
-        gx = xp.empty((n * c, ho, kh, wo, kw), dtype=gy.dtype)
-
-        def route(a, b):
-            route_by_index(xp, g[a:b], row[a:b], [grow[a:b, :, i] for i in range(kh)])
-            route_by_index(xp, grow[a:b], col[a:b], [gx[a:b, ..., j] for j in range(kw)])
-
-        self.backend.parallel(route, n * c, gx.size)
-        return gx.reshape(n, c, h, w)
-
-    def _forward_windows(self, x):
-        """For devices where each array call is a launch (Backend.launch_bound): every window copied
-        into a row of (N, C, Ho, Wo, kh*kw), then one max and one argmax (the first maximum) per row."""
-        xp, (kh, kw) = self.xp, self.kernel_size
+    def forward(self, x):
+        (kh, kw), xp = self.kernel_size, self.xp
         xpad = pad_spatial(xp, x, self.padding, fill=-float("inf"))
         windows = self.backend.sliding_windows(xpad, self.kernel_size, self.stride)  # (N, C, kh, kw, Ho, Wo)
         n, c, _, _, ho, wo = windows.shape
-        rows = xp.ascontiguousarray(windows.transpose(WINDOW_ROWS)).reshape(n, c, ho, wo, kh * kw)
-        if self.keep_index:
-            self.saved = (rows.argmax(axis=-1),)
-            self.shapes = (x.shape, xpad.shape, (ho, wo))
+        rows = xp.ascontiguousarray(windows.transpose(0, 1, 4, 5, 2, 3)).reshape(n, c, ho, wo, kh * kw)
+        self.saved = (rows.argmax(axis=-1),)
+        self.shapes = (x.shape, xpad.shape)
         return rows.max(axis=-1)
 
-    def _backward_windows(self, gy):
-        """dL/dy to the argmax of each window's row, then one scatter-add back onto the input."""
-        xp, (kh, kw) = self.xp, self.kernel_size
+    def backward(self, gy):
         (index,) = self.saved
-        x_shape, padded_shape, _ = self.shapes
-        kernel = self.backend.elementwise_kernel(*_ROUTE_TO_ARGMAX)
-        if kernel is None:
-            routed = (index[..., None] == xp.arange(kh * kw)) * gy[..., None]  # (N, C, Ho, Wo, kh*kw)
-        else:
-            routed = kernel(index, gy, kh * kw, xp.empty(index.shape + (kh * kw,), gy.dtype))
-        routed = routed.reshape(index.shape + (kh, kw))
-        gpad = add_windows_back(self.backend, routed, padded_shape, self.kernel_size, self.stride, WINDOW_ROWS)
-        return crop_spatial(gpad, self.padding, x_shape)
-
-    def forward(self, x):
-        if self.backend.launch_bound:
-            return self._forward_windows(x)
-        if self.tiled(x):
-            return self._forward_tiled(x)
-        xp = self.xp
+        x_shape, padded_shape = self.shapes
         kh, kw = self.kernel_size
-        xpad = pad_spatial(xp, x, self.padding, fill=-float("inf"))
-        out_hw = ((xpad.shape[2] - kh) // self.stride[0] + 1, (xpad.shape[3] - kw) // self.stride[1] + 1)
-        offsets = _offsets(self.kernel_size)
-        y = window(xpad, 0, 0, self.stride, out_hw).copy()
-        if not self.keep_index:
-            for i, j in offsets[1:]:
-                xp.maximum(y, window(xpad, i, j, self.stride, out_hw), out=y)
-            return y
-        index = xp.zeros(y.shape, dtype="uint8" if kh * kw < 256 else "int32")
-        for k, (i, j) in enumerate(offsets[1:], start=1):
-            v = window(xpad, i, j, self.stride, out_hw)
-            xp.copyto(index, k, where=v > y)  # strictly greater: the first maximum keeps its place
-            xp.maximum(y, v, out=y)
-        self.saved = (index,)
-        self.shapes = (x.shape, xpad.shape, out_hw)
-        return y
-
-    def backward(self, gy):
-        if self.backend.launch_bound:
-            return self._backward_windows(gy)
-        if self.shapes[1] is None:
-            return self._backward_tiled(gy)
-        xp = self.xp
-        (index,) = self.saved
-        (n, c, h, w), padded_shape, out_hw = self.shapes
-        gpad = xp.zeros(padded_shape, dtype=gy.dtype)
-        targets = [window(gpad, i, j, self.stride, out_hw) for i, j in _offsets(self.kernel_size)]
-        if self.stride[0] < self.kernel_size[0] or self.stride[1] < self.kernel_size[1]:  # windows overlap
-            for k, target in enumerate(targets):
-                target += gy * (index == k)
-        else:  # each input element lies in at most one window: write, do not add
-            route_by_index(xp, gy, index, targets)
-        return crop_spatial(gpad, self.padding, (n, c, h, w))
-
-
-class MaxPool2dReLU(MaxPool2d):
-    """y = max(maxpool(z), 0);   dL/dz = maxpool's routing of dL/dy * (y > 0).   Saves y and the argmax.
-
-    Fused max_pool2d(relu(z)) = relu(max_pool2d(z)) (max and ReLU commute), one node. The ReLU then
-    runs on the pooled output (kh*kw times smaller), and its backward mask is applied to dL/dy before
-    routing instead of to the full-size routed gradient. Gradients equal the unfused pair's: where the
-    window's maximum is > 0 both route dL/dy to the same (first) maximum; where it is <= 0 both give 0.
-    """
-
-    def forward(self, z):
-        y = super().forward(z)
-        self.xp.maximum(y, 0, out=y)
-        self.out = y
-        return y
-
-    def backward(self, gy):
-        return super().backward(self.relu_backward(gy))
-
-    def relu_backward(self, gy):
-        """dL/dy * (y > 0): the ReLU's part of the backward (self.out is the output's own array: keeping
-        it costs no memory)."""
-        return relu_grad(self.backend, self.out, gy)
-
-
-def route_by_index(xp, g, index, outs):
-    """outs[j] = g where index == j, else 0, for each view outs[j] (index: a uint8 argmax in
-    [0, len(outs)), g's shape). Two outputs take two passes: outs[1] = g * index, outs[0] = g - outs[1]
-    (the index is its own mask), instead of a comparison and a product per output."""
-    if len(outs) == 2:
-        xp.multiply(g, index, out=outs[1])
-        xp.subtract(g, outs[1], out=outs[0])
-        return
-    for j, out in enumerate(outs):
-        xp.multiply(g, index == j, out=out)
-
-
-def tiled_max(xp, x5, y, row, col):
-    """y (M, Ho, Wo) = the maximum of each kh×kw tile of x5 (M, Ho, kh, Wo, kw); row (M, Ho, Wo) and
-    col (M, Ho, kh, Wo), uint8 or None, = where the first maximum is. Two stages on long runs: the
-    maximum over each row's kw neighbours, then over the kh rows (see MaxPool2d._forward_tiled)."""
-    kh, kw = x5.shape[2], x5.shape[4]
-    m = xp.empty(x5.shape[:4], dtype=x5.dtype)  # row maxima
-    _running_max(xp, [x5[..., j] for j in range(kw)], m, col)
-    _running_max(xp, [m[:, :, i] for i in range(kh)], y, row)
-
-
-def _running_max(xp, views, out, index):
-    """out = the elementwise maximum of `views`; index (uint8, or None) = the position in `views` of the
-    first maximum (strictly greater ones replace it). The first two views take one pass each, not two."""
-    if len(views) == 1:
-        xp.copyto(out, views[0])
-        if index is not None:
-            index[...] = 0
-        return
-    if index is not None:
-        xp.greater(views[1], views[0], out=index.view("bool"))  # 1 where the second wins: the argmax of two
-    xp.maximum(views[0], views[1], out=out)
-    for k in range(2, len(views)):
-        if index is not None:
-            _update_argmax(xp, index, views[k] > out, k)
-        xp.maximum(out, views[k], out=out)
-
-
-def _update_argmax(xp, index, greater, k):
-    """index <- k where `greater` (strictly: the first maximum keeps its place), in place. Offsets only
-    grow, so this is max(index, k * greater) (a masked copyto is ~20x slower)."""
-    xp.maximum(index, greater.view("uint8") * k, out=index)
+        routed = (index[..., None] == self.xp.arange(kh * kw)) * gy[..., None]  # (N, C, Ho, Wo, kh*kw)
+        windows = routed.reshape(index.shape + (kh, kw)).transpose(0, 1, 4, 5, 2, 3)  # (N, C, kh, kw, Ho, Wo)
+        return crop_spatial(col2im(self.xp, windows, padded_shape, self.stride), self.padding, x_shape)
 
 
 class AvgPool2d(Function):
-    """y[n, c, r, s] = mean of the kh×kw window of xpad (zero padding counted, PyTorch's default);
-    dL/dx = dL/dy / (kh*kw) added to every element of its window."""
+    """y = mean over each window of xpad;   dL/dx = dL/dy / (kh*kw) added to every element of its window
+
+    y[n, c, r, s] = Σ_i,j xpad[n, c, r*sh + i, s*sw + j] / (kh*kw): zero padding counted (PyTorch's default).
+    """
 
     def __init__(self, kernel_size, stride, padding):
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
@@ -269,26 +105,25 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     """Max pooling of x (N, C, H, W); stride defaults to kernel_size; padding pads with -inf.
 
     kernel_size, stride, padding: an int or a pair. Returns (N, C, Ho, Wo), Ho = (H + 2*ph - kh) // sh + 1.
-    When x is the output of a recorded relu (the usual conv -> ReLU -> pool), the pool runs on the
-    ReLU's input with the ReLU applied after it, as one node (MaxPool2dReLU): same values, same
-    gradients, a quarter of the ReLU backward's work. x.retain_grad() turns this off for x.
+    One node, MaxPool2d or a fast sibling with its values and gradients: never fused with the op before it.
     """
     kernel_size, stride, padding = _pool_arguments("max_pool2d", x, kernel_size, stride, padding)
-    keep_index = x.requires_grad and is_grad_enabled()  # inference skips the argmax bookkeeping
-    source = x.grad_fn
-    if keep_index and type(source) is ReLU and source.inputs is not None and not x._retains_grad:
-        # x = relu(z) in a recorded graph: pool z and apply the ReLU after, in one fused node (see
-        # MaxPool2dReLU). x's own ReLU node stays for any other use of x; this path no longer needs it.
-        return MaxPool2dReLU(kernel_size, stride, padding, True)(source.inputs[0])
-    return MaxPool2d(kernel_size, stride, padding, keep_index)(x)
+    keep_index = x.requires_grad and is_grad_enabled()  # inference lets fast paths skip the argmax
+    op = fast.choose("max_pool2d", x._backend, x_shape=x.shape, kernel_size=kernel_size, stride=stride,
+                     padding=padding) or MaxPool2d
+    return op(kernel_size, stride, padding, keep_index)(x)
 
 
 def relu_max_pool2d(z, kernel_size, stride=None, padding=0):
-    """max_pool2d(relu(z)) as one node (MaxPool2dReLU): the pool runs on z and the ReLU on the pooled
-    output, a kh*kw-th of the size; the full-size relu(z) is never made. Same values and gradients as
-    the two ops (nn.Sequential runs its ReLU -> MaxPool2d pairs through this)."""
+    """max_pool2d(relu(z)), asked for by name (nn.fuse's ReLUMaxPool2d): one node where a fast path takes
+    it (fast.ReLUMaxPool2d: the pool runs on z and the ReLU on the pooled output, a kh*kw-th of the
+    size), else the two reference ops. Same values and gradients either way."""
     kernel_size, stride, padding = _pool_arguments("max_pool2d", z, kernel_size, stride, padding)
-    return MaxPool2dReLU(kernel_size, stride, padding, z.requires_grad and is_grad_enabled())(z)
+    op = fast.choose("relu_max_pool2d", z._backend, x_shape=z.shape, kernel_size=kernel_size, stride=stride,
+                     padding=padding)
+    if op is None:
+        return max_pool2d(relu(z), kernel_size, stride, padding)
+    return op(kernel_size, stride, padding, z.requires_grad and is_grad_enabled())(z)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):

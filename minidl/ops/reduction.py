@@ -8,6 +8,7 @@ import numbers
 
 from minidl.autograd import Function
 from minidl.errors import ArgumentTypeError, ShapeError
+from minidl.ops import fast
 from minidl.ops.broadcast import kept_dims_shape, normalize_axes
 from minidl.tensor import Tensor
 
@@ -130,16 +131,16 @@ def var(x, axis=None, ddof=0, keepdims=False):
 
 
 class LogSumExp(_Reduction):
-    """y = log Σ exp(x) = m + log Σ exp(x - m) with m = max x (no overflow);
-    dL/dx = dL/dy * exp(x - y) = dL/dy * softmax(x).   Saves x and y."""
+    """y = log Σ exp(x);   dL/dx = dL/dy * exp(x - y) = dL/dy * softmax(x)
+
+    Computed as m + log Σ exp(x - m) with m = max x (no overflow). Saves x and y."""
 
     def forward(self, x):
         xp = self.xp
         self.in_shape = x.shape
-        reduce = self.backend.reduce  # x.max(axes, keepdims=True), fast for short axes on the CPU
-        m = reduce(x, "max", self.axes)
+        m = x.max(axis=self.axes, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)  # all -inf (or inf) rows: avoid inf - inf
-        y = m + xp.log(reduce(xp.exp(x - m), "sum", self.axes))
+        y = m + xp.log(xp.exp(x - m).sum(axis=self.axes, keepdims=True))
         self.saved = (x, y)
         return y if self.keepdims else y.reshape(tuple(n for i, n in enumerate(x.shape) if i not in self.axes))
 
@@ -149,7 +150,8 @@ class LogSumExp(_Reduction):
 
 
 def logsumexp(x, axis=None, keepdims=False):
-    return LogSumExp(_nonempty_axes("logsumexp", x, axis), keepdims)(x)
+    axes = _nonempty_axes("logsumexp", x, axis)
+    return (fast.choose("logsumexp", x._backend, x_shape=x.shape, axes=axes) or LogSumExp)(axes, keepdims)(x)
 
 
 def _arg(name, x, axis, keepdims):

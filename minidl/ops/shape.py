@@ -157,8 +157,7 @@ def stack(tensors, axis=0):
 
 
 class Pad(Function):
-    """y = x with zeros around it (`widths`: one (before, after) pair per axis);
-    dL/dx = the centre of dL/dy."""
+    """y = x with zeros around it;   dL/dx = the centre of dL/dy   (`widths`: one (before, after) pair per axis)"""
 
     def __init__(self, widths):
         self.widths = widths

@@ -23,6 +23,7 @@ from contextlib import nullcontext
 
 from minidl.autograd import enable_grad
 from minidl.errors import ArgumentError, ArgumentTypeError, DeviceError, DTypeError, ShapeError
+from minidl.ops.fast import fast_paths_enabled
 from minidl.tensor import Tensor
 
 
@@ -264,14 +265,10 @@ class Optimizer:
 
 
 # -- helpers for subclasses ---------------------------------------------------------------------------------
-# Fast paths on or off. TODO(lead, after merging ops19a): read the one public switch here
-# (`mdl.use_fast_paths(False)` runs every op and every optimizer as its reference).
-_fast_paths = True
-
-
 def _use_fast():
-    """Whether optimizers take their fast siblings (optim/fast.py) instead of the reference `_update`."""
-    return _fast_paths
+    """Whether optimizers take their fast siblings (optim/fast.py) instead of the reference `_update`:
+    the one switch of every fast path, `mdl.use_fast_paths(False)` / `with mdl.fast_paths(False):`."""
+    return fast_paths_enabled()
 
 
 def with_weight_decay(p, grad, weight_decay):

@@ -1,0 +1,296 @@
+"""Every fast path (minidl/ops/fast/) gives its reference's values and gradients, on the shapes where
+it is chosen, and `mdl.fast_paths(False)` / `mdl.use_fast_paths(False)` runs every op as its reference.
+
+Each case runs the public function twice on the same data, fast paths on and off, checks which Function
+each run recorded (the fast sibling, then the reference), and compares the output and the gradient of
+every input for one random dL/dy: float64 to 1e-10 relative, float32 within a float32 tolerance.
+The references themselves are held to PyTorch and to gradcheck in test_ops_reference.py,
+test_ops_gradcheck.py, test_fused_ops.py and test_conv_pool.py.
+"""
+
+import threading
+
+import numpy as np
+import pytest
+
+import minidl as mdl
+from minidl import nn
+from minidl.nn import functional as F
+from minidl.ops.activation import LogSoftmax, ReLU, Softmax
+from minidl.ops.conv import Conv2d
+from minidl.ops.fast import choose, fast_path_table
+from minidl.ops.fast.conv_relu_pool import Conv2dReLUMaxPool2d, ReLUMaxPool2d
+from minidl.ops.fast.conv_row_blocked import Conv2dRowBlocked
+from minidl.ops.fast.cross_entropy_transposed import CrossEntropyTransposed
+from minidl.ops.fast.pool_tiled import MaxPool2dOffsets, MaxPool2dTiled
+from minidl.ops.fast.scatter_col2im import Conv2dScatterAdd, MaxPool2dScatterAdd
+from minidl.ops.fast.short_axis import LogSoftmaxShortAxis, LogSumExpShortAxis, SoftmaxShortAxis
+from minidl.ops.loss import CrossEntropy
+from minidl.ops.pooling import MaxPool2d
+from minidl.ops.reduction import LogSumExp
+
+TOLERANCE = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=1e-4, atol=1e-5)}
+
+
+def fast_and_reference(fn, arrays, device="cpu", dtype=np.float64, seed=0):
+    """{True: ..., False: ...}: (the output's node type, output, gradients of every input) with fast
+    paths on and off, for the same dL/dy."""
+    results = {}
+    for enabled in (True, False):
+        with mdl.fast_paths(enabled):
+            leaves = [mdl.tensor(np.asarray(a, dtype=dtype), device=device, requires_grad=True) for a in arrays]
+            y = fn(*leaves)
+            g = np.random.default_rng(seed).standard_normal(y.shape).astype(dtype)
+            node = type(y.grad_fn)
+            y.backward(mdl.tensor(g, device=device))
+            results[enabled] = (node, y.numpy(), [t.grad.numpy() for t in leaves])
+    return results
+
+
+def assert_same(results, fast, reference, dtype=np.float64):
+    assert results[True][0] is fast, f"fast paths on: {results[True][0].__name__} ran, not {fast.__name__}"
+    assert results[False][0] is reference, f"fast paths off: {results[False][0].__name__} ran"
+    pairs = [("output", results[True][1], results[False][1])]
+    pairs += [(f"gradient of input {k}", a, b) for k, (a, b) in enumerate(zip(results[True][2], results[False][2]))]
+    for what, a, b in pairs:
+        tol = dict(TOLERANCE[dtype])
+        if dtype == np.float32:  # sums of thousands of float32 terms, in another order: relative to their size
+            tol["atol"] *= max(1.0, float(np.abs(b).max(initial=0)))
+        np.testing.assert_allclose(a, b, err_msg=what, **tol)
+
+
+def random(*shapes, seed=1):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(s) for s in shapes]
+
+
+# -- the switch ------------------------------------------------------------------------------------------------------
+def test_the_switch_is_a_context_manager_a_function_and_thread_local():
+    assert mdl.fast_paths_enabled()
+    with mdl.fast_paths(False):
+        assert not mdl.fast_paths_enabled()
+        with mdl.fast_paths(True):
+            assert mdl.fast_paths_enabled()
+        assert not mdl.fast_paths_enabled()
+        seen = []
+        worker = threading.Thread(target=lambda: seen.append(mdl.fast_paths_enabled()))
+        worker.start()
+        worker.join()
+        assert seen == [True]  # another thread has its own switch (a context variable)
+    assert mdl.fast_paths_enabled()
+
+    @mdl.fast_paths(False)
+    def inside():
+        return mdl.fast_paths_enabled()
+    assert inside() is False and mdl.fast_paths_enabled()
+
+    try:
+        mdl.use_fast_paths(False)
+        assert choose("conv2d", mdl.get_backend("cpu"), stride=(1, 1)) is None
+    finally:
+        mdl.use_fast_paths(True)
+    assert choose("conv2d", mdl.get_backend("cpu"), stride=(1, 1)) is Conv2dRowBlocked
+
+
+def test_every_fast_path_is_a_named_sibling_with_a_formula_and_a_test():
+    """Each class in the dispatch table subclasses a reference Function (or is a fused node) and is
+    named in this file (so a new fast path without its equality test fails here)."""
+    source = open(__file__, encoding="utf-8").read()
+    for op, classes in fast_path_table().items():
+        for cls in classes:
+            assert callable(cls.applies), cls
+            assert source.count(cls.__name__) >= 2, f"{cls.__name__} ({op}) has no test here"
+
+
+def test_with_fast_paths_off_a_lenet_step_records_only_reference_nodes():
+    mdl.manual_seed(0)
+    model = nn.fuse(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                                  nn.Linear(2 * 3 * 3, 3), nn.Softmax()))
+    x = mdl.randn(4, 1, 8, 8, requires_grad=True)
+    with mdl.fast_paths(False):
+        y = F.cross_entropy(model(x).log(), [0, 1, 2, 0])
+    seen, stack = set(), [y.grad_fn]
+    while stack:
+        node = stack.pop()
+        seen.add(type(node))
+        stack += [t.grad_fn for t in node.inputs if t.grad_fn is not None]
+    assert {Conv2d, ReLU, MaxPool2d, Softmax, CrossEntropy} <= seen
+    assert not any(cls.__module__.startswith("minidl.ops.fast") for cls in seen)
+
+
+# -- convolution ---------------------------------------------------------------------------------------------------
+CONV_GEOMETRIES = [((2, 1, 9, 8), (4, 1, 3, 3), 0), ((3, 2, 6, 7), (4, 2, 2, 3), 1),
+                   ((2, 3, 5, 5), (4, 3, 5, 5), 2), ((1, 2, 4, 6), (4, 2, 1, 1), 0),
+                   ((2, 2, 9, 8), (3, 2, 4, 3), 0), ((3, 1, 7, 6), (2, 1, 5, 2), (1, 0))]
+
+
+@pytest.mark.parametrize("block_rows", [None, 1, 2, 3, 4])
+@pytest.mark.parametrize("shape,weight,padding", CONV_GEOMETRIES)
+def test_row_blocked_convolution_equals_the_reference(cpu_tuning, block_rows, shape, weight, padding):
+    cpu_tuning.block_rows, cpu_tuning.chunk_bytes = block_rows, 256  # several chunks
+    x, w, b = random(shape, weight, weight[:1])
+    assert_same(fast_and_reference(lambda *t: F.conv2d(*t, padding=padding), (x, w, b)), Conv2dRowBlocked, Conv2d)
+    assert_same(fast_and_reference(lambda *t: F.conv2d(*t, padding=padding), (x, w)), Conv2dRowBlocked, Conv2d)
+
+
+def test_row_blocked_convolution_equals_the_reference_in_float32_on_lenet_shapes():
+    for shape, weight in (((16, 1, 28, 28), (6, 1, 5, 5)), ((16, 6, 12, 12), (16, 6, 5, 5))):
+        arrays = random(shape, weight, weight[:1], seed=2)
+        results = fast_and_reference(lambda *t: F.conv2d(*t), arrays, dtype=np.float32)
+        assert_same(results, Conv2dRowBlocked, Conv2d, np.float32)
+
+
+def test_row_blocked_convolution_with_threads_equals_the_reference(cpu_tuning):
+    cpu_tuning.threads, cpu_tuning.parallel_min_work, cpu_tuning.chunk_bytes = 2, 1, 1 << 12
+    x, w, b = random((8, 3, 10, 10), (4, 3, 3, 3), (4,), seed=3)
+    assert_same(fast_and_reference(lambda *t: F.conv2d(*t, padding=1), (x, w, b)), Conv2dRowBlocked, Conv2d)
+
+
+@pytest.mark.parametrize("stride,padding", [(1, 0), (2, 1), ((1, 2), (2, 0))])
+def test_scatter_add_convolution_equals_the_reference_on_a_launch_bound_device(stride, padding):
+    x, w, b = random((2, 3, 9, 8), (4, 3, 3, 2), (4,), seed=4)
+    results = fast_and_reference(lambda *t: F.conv2d(*t, stride=stride, padding=padding), (x, w, b), "strict")
+    assert_same(results, Conv2dScatterAdd, Conv2d)
+
+
+def test_strided_convolution_on_the_cpu_is_the_reference():
+    x, w = random((2, 3, 9, 8), (4, 3, 3, 3), seed=5)
+    results = fast_and_reference(lambda *t: F.conv2d(*t, stride=2), (x, w))
+    assert_same(results, Conv2d, Conv2d)
+
+
+# -- max pooling ----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kernel", [(2, 2), (3, 3), (2, 3), (1, 2), (3, 1)])
+def test_tiled_max_pool_equals_the_reference_including_ties(kernel):
+    rng = np.random.default_rng(6)
+    x = rng.integers(-2, 3, size=(3, 2, 6, 6))  # many ties: the first maximum wins in both
+    assert_same(fast_and_reference(lambda t: F.max_pool2d(t, kernel), (x,)), MaxPool2dTiled, MaxPool2d)
+
+
+@pytest.mark.parametrize("kernel,stride,padding", [(2, 1, 0), (3, 2, 1), ((1, 2), None, (0, 1)), (2, None, 1),
+                                                   (2, None, 0)])
+def test_offset_by_offset_max_pool_equals_the_reference_including_ties(kernel, stride, padding):
+    rng = np.random.default_rng(7)
+    x = rng.integers(-2, 3, size=(2, 3, 7, 7))  # 7x7: a pool of 2 does not tile it
+    results = fast_and_reference(lambda t: F.max_pool2d(t, kernel, stride, padding), (x,))
+    assert_same(results, MaxPool2dOffsets, MaxPool2d)
+
+
+@pytest.mark.parametrize("kernel,stride,padding", [(2, None, 0), (3, 2, 1)])
+def test_scatter_add_max_pool_equals_the_reference_on_a_launch_bound_device(kernel, stride, padding):
+    rng = np.random.default_rng(8)
+    x = rng.integers(-2, 3, size=(2, 3, 6, 6))
+    results = fast_and_reference(lambda t: F.max_pool2d(t, kernel, stride, padding), (x,), "strict")
+    assert_same(results, MaxPool2dScatterAdd, MaxPool2d)
+
+
+def test_max_pool_in_float32_equals_the_reference():
+    (x,) = random((8, 6, 24, 24), seed=9)
+    results = fast_and_reference(lambda t: F.max_pool2d(t, 2), (x,), dtype=np.float32)
+    assert_same(results, MaxPool2dTiled, MaxPool2d, np.float32)
+
+
+# -- ReLU -> max pool, Conv2d -> ReLU -> max pool: one node where asked for --------------------------------------------
+@pytest.mark.parametrize("kernel,stride,padding", [(2, None, 0), (3, 2, 1)])
+def test_relu_max_pool_node_equals_the_two_reference_ops(kernel, stride, padding):
+    rng = np.random.default_rng(10)
+    z = rng.integers(-3, 4, size=(2, 3, 8, 8))  # ties and all-negative windows
+    results = fast_and_reference(lambda t: F.relu_max_pool2d(t, kernel, stride, padding), (z,))
+    assert_same(results, ReLUMaxPool2d, MaxPool2d)
+
+
+# (input shape, weight shape, padding, pool kernel): every one fuses (stride-1 conv, tiled pool)
+FUSED_GEOMETRIES = [((2, 1, 12, 12), (3, 1, 5, 5), 0, (2, 2)),    # LeNet's first layer, small
+                    ((3, 2, 9, 8), (2, 2, 3, 3), 1, (3, 2)),      # Ho = 9, Wo = 8: pool 3x2, odd Wp
+                    ((2, 3, 8, 10), (4, 3, 3, 5), (1, 2), (2, 2)),  # Ho = 8, Wo = 10
+                    ((2, 2, 7, 9), (3, 2, 2, 2), 0, (2, 4))]     # Ho = 6, Wo = 8
+
+
+@pytest.mark.parametrize("block_rows", [1, 2, 3, 4])
+@pytest.mark.parametrize("shape,weight,padding,pool", FUSED_GEOMETRIES)
+def test_conv_relu_max_pool_node_equals_the_three_reference_ops(cpu_tuning, block_rows, shape, weight, padding,
+                                                                 pool):
+    """Both routes: the pool in the product's layout (u a multiple of the pool's rows, Wp of its
+    columns) and on dense chunks."""
+    cpu_tuning.block_rows, cpu_tuning.chunk_bytes = block_rows, 256
+    x, w, b = random(shape, weight, weight[:1], seed=11)
+    def fn(*t):
+        return F.conv2d_relu_max_pool2d(*t, padding=padding, pool_kernel=pool)
+    assert_same(fast_and_reference(fn, (x, w, b)), Conv2dReLUMaxPool2d, MaxPool2d)
+    assert_same(fast_and_reference(fn, (x, w)), Conv2dReLUMaxPool2d, MaxPool2d)
+
+
+def test_conv_relu_max_pool_node_in_float32_with_threads_equals_the_reference(cpu_tuning):
+    cpu_tuning.threads, cpu_tuning.parallel_min_work, cpu_tuning.chunk_bytes = 2, 1, 1 << 14
+    arrays = random((16, 1, 28, 28), (6, 1, 5, 5), (6,), seed=12)
+    results = fast_and_reference(lambda *t: F.conv2d_relu_max_pool2d(*t), arrays, dtype=np.float32)
+    assert_same(results, Conv2dReLUMaxPool2d, MaxPool2d, np.float32)
+
+
+def test_on_a_launch_bound_device_the_fused_functions_run_the_separate_ops():
+    x, w, b = random((2, 1, 8, 8), (2, 1, 3, 3), (2,), seed=13)
+    results = fast_and_reference(lambda *t: F.conv2d_relu_max_pool2d(*t), (x, w, b), "strict")
+    assert_same(results, MaxPool2dScatterAdd, MaxPool2d)
+
+
+# -- cross-entropy ---------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted,smoothing", [(False, 0.0), (True, 0.0), (False, 0.1), (True, 0.2)])
+def test_transposed_cross_entropy_equals_the_reference(reduction, weighted, smoothing):
+    (z,) = random((64, 10), seed=14)
+    t = np.random.default_rng(15).integers(0, 10, 64)
+    w = np.linspace(0.5, 2.0, 10) if weighted else None
+    def fn(logits):
+        weight = None if w is None else mdl.tensor(w)
+        return F.cross_entropy(logits, t, weight=weight, reduction=reduction, label_smoothing=smoothing)
+    assert_same(fast_and_reference(fn, (z,)), CrossEntropyTransposed, CrossEntropy)
+
+
+def test_transposed_cross_entropy_in_float32_equals_the_reference():
+    (z,) = random((512, 10), seed=16)
+    t = np.random.default_rng(17).integers(0, 10, 512)
+    results = fast_and_reference(lambda logits: F.cross_entropy(logits, t), (z,), dtype=np.float32)
+    assert_same(results, CrossEntropyTransposed, CrossEntropy, np.float32)
+
+
+# -- softmax family over a short last axis --------------------------------------------------------------------------
+SHORT_AXIS_OPS = [(lambda t: F.softmax(t), SoftmaxShortAxis, Softmax),
+                  (lambda t: F.log_softmax(t), LogSoftmaxShortAxis, LogSoftmax),
+                  (lambda t: t.logsumexp(axis=-1), LogSumExpShortAxis, LogSumExp),
+                  (lambda t: mdl.logsumexp(t, axis=-1, keepdims=True), LogSumExpShortAxis, LogSumExp)]
+
+
+@pytest.mark.parametrize("shape", [(300, 7), (5, 40, 3), (64, 32)])
+@pytest.mark.parametrize("op", range(len(SHORT_AXIS_OPS)))
+def test_short_axis_softmax_family_equals_the_reference(shape, op):
+    fn, fast, reference = SHORT_AXIS_OPS[op]
+    (x,) = random(shape, seed=18)
+    assert_same(fast_and_reference(fn, (x,)), fast, reference)
+    assert_same(fast_and_reference(fn, (x.astype(np.float32),), dtype=np.float32), fast, reference, np.float32)
+
+
+@pytest.mark.parametrize("shape", [(4, 33), (3, 5), (10,)])
+def test_long_or_few_rows_run_the_reference_softmax(shape):
+    (x,) = random(shape, seed=19)
+    assert_same(fast_and_reference(lambda t: F.softmax(t), (x,)), Softmax, Softmax)
+
+
+def test_short_axis_threshold_is_read_from_the_tuning_object(cpu_tuning):
+    cpu_tuning.short_axis = 4
+    (x,) = random((64, 7), seed=20)
+    assert_same(fast_and_reference(lambda t: F.softmax(t), (x,)), Softmax, Softmax)
+
+
+# -- GPU kernels (where a GPU is present) --------------------------------------------------------------------------------
+@pytest.mark.gpu
+def test_gpu_kernels_equal_their_references():
+    if not mdl.cuda.is_available():
+        pytest.skip("no CUDA GPU with CuPy on this machine")
+    from minidl.ops.fast.kernels import CrossEntropyOneKernel, ReLUOneKernel
+
+    (x,) = random((6, 5), seed=21)
+    assert_same(fast_and_reference(lambda t: F.relu(t), (x,), "cuda"), ReLUOneKernel, ReLU)
+    t = np.random.default_rng(22).integers(0, 5, 6)
+    for reduction in ("mean", "none"):
+        results = fast_and_reference(lambda z: F.cross_entropy(z, t, reduction=reduction), (x,), "cuda")
+        assert_same(results, CrossEntropyOneKernel, CrossEntropy)
