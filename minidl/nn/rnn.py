@@ -23,6 +23,7 @@ import math
 import numbers
 import warnings
 
+from minidl.backend import get_backend
 from minidl.creation import zeros
 from minidl.errors import ArgumentError, ArgumentTypeError, DTypeError, ShapeError
 from minidl.nn import functional as F
@@ -151,10 +152,11 @@ class _RecurrentLayer(Module):
                           stacklevel=2)
         self.dropout = float(dropout)
         rows = self.num_gates * self.hidden_size
+        order = get_backend(device).linear_weight_order  # as nn.Linear: the layout in which x @ Wᵀ is fastest
         for k in range(self.num_layers):  # PyTorch's order: weight_ih, weight_hh, bias_ih, bias_hh per layer
             layer_in = self.input_size if k == 0 else self.hidden_size
-            setattr(self, f"weight_ih_l{k}", empty_parameter((rows, layer_in), dtype, device))
-            setattr(self, f"weight_hh_l{k}", empty_parameter((rows, self.hidden_size), dtype, device))
+            setattr(self, f"weight_ih_l{k}", empty_parameter((rows, layer_in), dtype, device, order))
+            setattr(self, f"weight_hh_l{k}", empty_parameter((rows, self.hidden_size), dtype, device, order))
             if self.bias:
                 setattr(self, f"bias_ih_l{k}", empty_parameter((rows,), dtype, device))
                 setattr(self, f"bias_hh_l{k}", empty_parameter((rows,), dtype, device))
@@ -308,8 +310,9 @@ class _RecurrentCell(Module):
         self.hidden_size = size(name, "hidden_size", hidden_size)
         self.bias = bool(bias)
         rows = self.num_gates * self.hidden_size
-        self.weight_ih = empty_parameter((rows, self.input_size), dtype, device)
-        self.weight_hh = empty_parameter((rows, self.hidden_size), dtype, device)
+        order = get_backend(device).linear_weight_order  # as nn.Linear: the layout in which x @ Wᵀ is fastest
+        self.weight_ih = empty_parameter((rows, self.input_size), dtype, device, order)
+        self.weight_hh = empty_parameter((rows, self.hidden_size), dtype, device, order)
         if self.bias:
             self.bias_ih = empty_parameter((rows,), dtype, device)
             self.bias_hh = empty_parameter((rows,), dtype, device)
