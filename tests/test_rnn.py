@@ -367,3 +367,19 @@ def test_wrong_kinds_of_arguments():
         nn.LSTM(5, 7, num_layers=2, dropout=1.5)
     with pytest.raises(mdl.ArgumentError, match="GRU: num_layers must be an int >= 1, got 0"):
         nn.GRU(5, 7, num_layers=0)
+
+
+def test_summary_of_a_model_with_an_lstm_counts_pytorchs_parameters(torch):
+    class Tagger(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(3, 4, num_layers=2, batch_first=True)
+            self.fc = nn.Linear(4, 5)
+
+        def forward(self, x):
+            output, _ = self.lstm(x)
+            return self.fc(output)
+
+    text = Tagger().summary((6, 3))
+    expected = sum(p.numel() for p in torch.nn.LSTM(3, 4, num_layers=2).parameters())
+    assert f"lstm (LSTM)   (None, 6, 4)   {expected:>8,}".replace(" ", "") in text.replace(" ", "")
