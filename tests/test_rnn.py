@@ -195,6 +195,18 @@ def test_parameter_names_shapes_and_initialisation(torch, kind, gates):
     assert np.abs(np.concatenate([p.numpy().ravel() for p in cell.parameters()])).max() <= bound
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_float32_stays_float32(device, kind):
+    """Outputs, states and every gradient of a float32 layer are float32 (no float64 creep from constants)."""
+    mdl.manual_seed(0)
+    layer = getattr(nn, kind)(3, 4, num_layers=2, dropout=0.5, device=device)
+    x = mdl.randn(5, 2, 3, device=device, requires_grad=True)
+    outputs = flat(layer(x))
+    sum(o.sum() for o in outputs).backward()
+    assert all(o.dtype == np.float32 for o in outputs)
+    assert x.grad.dtype == np.float32 and all(p.grad.dtype == np.float32 for p in layer.parameters())
+
+
 def test_repr_names_the_configuration():
     assert repr(nn.LSTM(65, 128, num_layers=2, batch_first=True)) == "LSTM(65, 128, num_layers=2, batch_first=True)"
     assert repr(nn.RNN(3, 4, nonlinearity="relu", bias=False)) == "RNN(3, 4, bias=False, nonlinearity='relu')"
