@@ -47,3 +47,13 @@ class ShownOnce:
         if not self._shown:
             show_rich(self)
             self._shown = True
+
+
+class PrintedText(ShownOnce, str):
+    """A str that was shown when it was made (`PrintedText(table).show()`): a function may print a table and
+    return it without a notebook showing it a second time as `Out[…]`."""
+
+    def show(self):
+        print(str(self))  # plain text: printed, in a terminal and in a notebook alike
+        self._shown = True
+        return self
