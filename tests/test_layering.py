@@ -7,7 +7,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "minidl"
 
 # Lowest first. Modules in one layer may import each other.
 LAYERS = [
-    {"errors", "backend"},
+    {"errors", "backend", "display"},  # display: showing a result once (terminal or notebook), imports nothing
     {"autograd", "tensor", "creation", "random", "cuda", "anomaly"},
     {"ops"},
     {"gradcheck", "testing", "serialization"},
