@@ -50,6 +50,9 @@ class Trace(ShownOnce, list):
     def __str__(self):
         return format_trace(self)
 
+    def __repr__(self):  # the REPL's echo: the table, or one line when it was shown already
+        return f"<Trace of {len(self)} backward steps: table shown above>" if self._shown else format_trace(self)
+
     def _repr_html_(self):
         return format_trace_html(self)
 
