@@ -24,6 +24,7 @@ trainer = Trainer(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), l
     "fit": "history = trainer.fit((X, y), val=(X, y), epochs=3, batch_size=16)",
     "plot_last_line": "history.plot()",
     "plot_assigned": "fig = history.plot()\nprint('made it')",
+    "plot_saved": "mdl.viz.plot_history(history, path='curves.png')  # saved, so released from pyplot",
     "history": "history",
     "graph": "loss = nn.CrossEntropyLoss()(model(mdl.tensor(X)), mdl.tensor(y))\nmdl.viz.draw_graph(loss, model=model)",
     "trace": "mdl.viz.trace(loss, model=model)",
@@ -47,6 +48,7 @@ def test_training_progress_is_one_widget_per_epoch_and_no_plain_lines(cells):
 def test_history_plot_shows_the_figure_once_whether_or_not_it_ends_the_cell(cells):
     assert len(images(cells["plot_last_line"])) == 1, outputs(cells["plot_last_line"])
     assert len(images(cells["plot_assigned"])) == 1, outputs(cells["plot_assigned"])
+    assert len(images(cells["plot_saved"])) == 1, outputs(cells["plot_saved"])
 
 
 def test_history_shows_as_a_table(cells):

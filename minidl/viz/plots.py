@@ -55,9 +55,9 @@ def _figure_class():
     backend, which shows the figure itself, it adds nothing.
     """
     if not _FIGURE_CLASS:
-        from matplotlib.figure import Figure
+        import matplotlib.figure
 
-        class ShownOnceFigure(Figure):
+        class Figure(matplotlib.figure.Figure):  # the same name, so its repr reads as any figure's
             def _ipython_display_(self):
                 import matplotlib
                 import matplotlib.pyplot as plt
@@ -75,7 +75,7 @@ def _figure_class():
                 if held and inline:
                     plt.close(self)  # shown: the inline backend must not show it again when the cell ends
 
-        _FIGURE_CLASS.append(ShownOnceFigure)
+        _FIGURE_CLASS.append(Figure)
     return _FIGURE_CLASS[0]
 
 
