@@ -14,6 +14,7 @@ import numpy as np
 import minidl as mdl
 import minidl.nn as nn
 import minidl.optim as optim
+import minidl.viz
 from minidl.train import Trainer
 mdl.manual_seed(0)
 X = np.random.default_rng(0).normal(size=(64, 4)).astype(np.float32)

@@ -37,8 +37,8 @@ def read_events(run_dir):
             event = event_pb2.Event.FromString(record)
             offset += 16 + length
             for value in event.summary.value:
-                kind = value.WhichOneof("value")
-                found.setdefault(value.tag, {})[event.step] = value.simple_value if kind == "simple_value" else value.histo
+                scalar = value.WhichOneof("value") == "simple_value"
+                found.setdefault(value.tag, {})[event.step] = value.simple_value if scalar else value.histo
     return found
 
 
@@ -48,7 +48,7 @@ def digits(n=120):
 
 
 def fit(tmp_path, epochs=3, histogram_freq=2, extra=()):
-    pytest.importorskip("tensorboardX", reason="TensorBoardLogger needs the tensorboard extra (pip install minidl[tensorboard])")
+    pytest.importorskip("tensorboardX", reason="TensorBoardLogger needs the tensorboard extra: pip install minidl[tensorboard]")
     mdl.manual_seed(0)
     model = nn.Sequential(nn.Linear(64, 16), nn.ReLU(), nn.Linear(16, 10))
     logger = TensorBoardLogger(tmp_path / "run", histogram_freq=histogram_freq)

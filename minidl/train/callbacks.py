@@ -361,8 +361,8 @@ class ProgressBar(Callback):
             return
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=self.trainer.batches_per_epoch, desc=self._epoch_name(epoch), file=self.file or sys.stderr,
-                        leave=True, unit="batch", bar_format=self.BAR)
+        self.bar = tqdm(total=self.trainer.batches_per_epoch, desc=self._epoch_name(epoch),
+                        file=self.file or sys.stderr, leave=True, unit="batch", bar_format=self.BAR)
         self._last_metrics = time.monotonic()
 
     def on_batch_end(self, batch, logs=None):

@@ -8,12 +8,13 @@
 As Keras does, training and validation go to two runs, `log_dir/train` and `log_dir/validation`, under the
 same tags, so TensorBoard draws them on one chart: every epoch `epoch_loss`, `epoch_<metric>` (and
 `epoch_learning_rate`, `epoch_penalty` in train), at step = the 0-based epoch. Every `histogram_freq` epochs
-(epochs 0, N, 2N, …; 0: never) the train run also gets `weights/<name>` and `gradients/<name>` histograms (the gradients of the epoch's last batch), named as
-in `model.named_parameters()`.
+(epochs 0, N, 2N, …; 0: never) the train run also gets `weights/<name>` and `gradients/<name>` histograms
+(the gradients of the epoch's last batch), named as in `model.named_parameters()`.
 
 Event files are written with tensorboardX's protobufs and record writer (the optional extra
-`pip install minidl[tensorboard]`: numpy and protobuf, without TensorFlow or the TensorBoard server), flushed at the end of every epoch (an
-interrupted run keeps every finished epoch) and closed when training ends.
+`pip install minidl[tensorboard]`: numpy and protobuf, without TensorFlow or the TensorBoard server),
+flushed at the end of every epoch (an interrupted run keeps every finished epoch) and closed when
+training ends.
 """
 
 import itertools

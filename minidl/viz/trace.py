@@ -121,9 +121,9 @@ def has_run_backward(tensor, who):
     if root.inputs is None:
         raise GraphError(
             f"{who}: a backward already ran on this graph without retain_graph=True and freed it (a plain "
-            f"loss.backward() keeps nothing to show). Either call {who}(...) instead of loss.backward(): it runs backward itself, once, and fills "
-            f".grad the same way; or call loss.backward(retain_graph=True) and then {who}(...): it reads the "
-            f"gradients that backward computed")
+            f"loss.backward() keeps nothing to show). Either call {who}(...) instead of loss.backward(): it runs "
+            f"backward itself, once, and fills .grad the same way; or call loss.backward(retain_graph=True) and "
+            f"then {who}(...): it reads the gradients that backward computed")
     return root.gradients is not None and all(fn.gradients is not None for fn in topological_order(root))
 
 
