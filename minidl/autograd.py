@@ -84,6 +84,8 @@ class Function:
     needs_grad = ()       # per input: does it need a gradient?
     output_backend = None  # set by ops whose output lives on another device (Tensor.to)
     sequence = 0          # creation order of recorded nodes: backward runs them latest first
+    gradients = None      # (grad_output, grad_inputs) of the latest backward(retain_graph=True) through
+    #                       this node, kept with the graph for inspection (minidl.viz reads it)
 
     def __call__(self, *inputs):
         # The hot path of every op: kept to a few attribute reads (it runs once per node).
@@ -138,6 +140,7 @@ class Function:
         """Drop the saved arrays and the links to the inputs: the graph below is freed."""
         self.saved = None
         self.inputs = None
+        self.gradients = None
 
     @property
     def name(self):
@@ -219,6 +222,8 @@ def run_backward(root, seed, retain_graph=False, on_node=None):
     Leaves that require grad get `.grad` (summed into any existing one); intermediate tensors get it
     only if they called `retain_grad()`. `on_node(fn, grad_output, grad_inputs)`, when given, is
     called after each node's backward, before its saved arrays are freed (`minidl.viz.trace` uses it).
+    With `retain_graph=True` each node also keeps `fn.gradients = (grad_output, grad_inputs)` while the
+    graph lives, so `trace` and `draw_graph` can show them without a second backward.
     """
     if root.grad_fn is None:  # backward on a leaf: its gradient is the seed itself
         _accumulate(root, seed)
@@ -229,7 +234,7 @@ def run_backward(root, seed, retain_graph=False, on_node=None):
     grads = {root.grad_fn: seed}
     given = {id(seed)} if root._retains_grad else set()  # ids of arrays already stored in some .grad
     watched = bool(_op_watchers.get())
-    keep_checked = watched or on_node is not None
+    keep_checked = watched or on_node is not None or retain_graph
     for fn in order:
         grad_output = grads.pop(fn)
         grad_inputs = fn.backward(grad_output)
@@ -267,7 +272,9 @@ def run_backward(root, seed, retain_graph=False, on_node=None):
             anomaly.check_backward(fn, checked)
         if on_node is not None:
             on_node(fn, grad_output, checked)
-        if not retain_graph:
+        if retain_graph:
+            fn.gradients = (grad_output, checked)
+        else:
             fn.release()
 
 

@@ -2,13 +2,20 @@
 
     mdl.gradcheck(lambda a, b: (a * b).exp(), (a, b))
 
-For a random weighting w of the output (fixed seed), L = Σ w * fn(*inputs). The analytic gradient
-dL/dx comes from `backward()`; the numerical one from central differences, in float64:
+The Jacobian entry ∂out[j]/∂x[i] is estimated by central differences, in float64:
 
-    dL/dx[i] ≈ (L(x + eps e_i) - L(x - eps e_i)) / (2 eps)
+    ∂out[j]/∂x[i] ≈ (out(x + eps e_i)[j] - out(x - eps e_i)[j]) / (2 eps)
 
-A random w checks the whole vector-Jacobian product with one backward, and any wrong entry of the
-Jacobian shows with probability 1.
+and compared with what `backward()` computes. Two passes:
+
+1. Fast: for a random weighting w of the output (fixed seed), one backward gives the vector-Jacobian
+   product w·J for every input, and the same finite differences give w·J numerically. Any wrong entry
+   of J shows there with probability 1, so a correct op costs one backward.
+2. Only when an input fails: its whole Jacobian, one backward per output element (seed = one-hot e_j)
+   against the finite-difference columns, entry by entry, as PyTorch's slow-mode gradcheck does. The
+   error names the worst entry: the input, its element and value, the output element (for a
+   non-scalar output), and the analytic and numeric ∂out[j]/∂x[i] — numbers a learner can check by
+   hand, never scaled by the hidden weighting w.
 """
 
 import numpy as np
@@ -26,10 +33,10 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
         inputs:  a Tensor or a tuple of Tensors (and other arguments, passed through). Floating
                  Tensors are checked on float64 copies; the originals are not touched.
         eps:     finite-difference step.
-        atol, rtol: an element passes when |analytic - numeric| <= atol + rtol * |numeric|.
+        atol, rtol: a Jacobian entry passes when |analytic - numeric| <= atol + rtol * |numeric|.
     Raises:
-        GradcheckError naming the input, the element index, and the analytic and numeric values of
-        the worst element.
+        GradcheckError naming, for the worst Jacobian entry, the input, its element index and value, the
+        output element (non-scalar outputs), and the analytic and numeric ∂out[j]/∂in[i].
     """
     if isinstance(inputs, Tensor):
         inputs = (inputs,)
@@ -44,15 +51,14 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
         raise TypeError(f"gradcheck: fn must return a Tensor, it returned {type(out).__name__}")
     if not out.requires_grad:
         raise GradcheckError("gradcheck: the output does not depend on any input that requires grad")
-    backend = out.backend
-    weights = backend.from_host(np.random.default_rng(seed).standard_normal(out.shape))
-    (out * Tensor._make(weights, backend, False, None)).sum().backward()
+    weights = np.random.default_rng(seed).standard_normal(out.shape)
+    analytic = _analytic_vjp(fn, xs, checked, weights)
 
     for i in checked:
-        x = xs[i]
-        analytic = np.zeros(x.shape) if x.grad is None else x.grad.numpy().astype(np.float64)
-        numeric = _numerical_gradient(fn, xs, i, weights, eps)
-        _compare(i, analytic, numeric, atol, rtol)
+        numeric_jacobian = _numerical_jacobian(fn, xs, i, eps)  # (out.size, x.size)
+        numeric = (weights.reshape(-1) @ numeric_jacobian).reshape(xs[i].shape)
+        if _excess(analytic[i], numeric, atol, rtol).max(initial=0.0) > 0:  # fast pass failed: look closer
+            _check_jacobian(fn, xs, checked, i, out.shape, numeric_jacobian, atol, rtol)
     return True
 
 
@@ -66,34 +72,76 @@ def _float64_leaf(x):
     return copy
 
 
-def _weighted_sum(out, weights):
-    return float((out.data * weights).sum())
+def _analytic_vjp(fn, xs, checked, grad_output):
+    """{i: dL/dxs[i] as a host float64 array} for L = Σ grad_output * fn(*xs): one fresh forward and backward."""
+    for i in checked:
+        xs[i].grad = None
+    out = fn(*xs)
+    out.backward(out.backend.from_host(np.asarray(grad_output, dtype=np.float64)).astype(out.dtype))
+    grads = {}
+    for i in checked:
+        x = xs[i]
+        grads[i] = np.zeros(x.shape) if x.grad is None else x.grad.numpy().astype(np.float64)
+        x.grad = None
+    return grads
 
 
-def _numerical_gradient(fn, xs, i, weights, eps):
-    """Central differences of L = Σ w * fn(*xs) w.r.t. every element of xs[i] (on the host)."""
+def _numerical_jacobian(fn, xs, i, eps):
+    """Central differences of every output element w.r.t. every element of xs[i]: (out.size, x.size)."""
     x = xs[i]
     flat = x.data.reshape(-1)  # a view: x.data is C-contiguous
-    grad = np.zeros(x.size)
+    columns = []
     with no_grad():
         for k in range(x.size):
             original = float(flat[k])
             flat[k] = original + eps
-            plus = _weighted_sum(fn(*xs), weights)
+            plus = fn(*xs).numpy().astype(np.float64).reshape(-1)
             flat[k] = original - eps
-            minus = _weighted_sum(fn(*xs), weights)
+            minus = fn(*xs).numpy().astype(np.float64).reshape(-1)
             flat[k] = original
-            grad[k] = (plus - minus) / (2 * eps)
-    return grad.reshape(x.shape)
+            columns.append((plus - minus) / (2 * eps))
+    return np.stack(columns, axis=1)
 
 
-def _compare(i, analytic, numeric, atol, rtol):
+def _excess(analytic, numeric, atol, rtol):
+    """How far each entry is outside atol + rtol * |numeric| (> 0: fails; a NaN on one side only: inf)."""
     excess = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
-    excess = np.where(np.isnan(analytic) != np.isnan(numeric), np.inf, np.nan_to_num(excess, nan=0.0))
-    if excess.size and excess.max() > 0:
-        worst = np.unravel_index(int(np.argmax(excess)), excess.shape)
-        failing = int((excess > 0).sum())
-        raise GradcheckError(
-            f"gradcheck failed for input {i} at element {tuple(int(k) for k in worst)}: "
-            f"analytic {analytic[worst]:.8g}, numeric {numeric[worst]:.8g} "
-            f"({failing} of {excess.size} elements outside atol + rtol * |numeric|)")
+    return np.where(np.isnan(analytic) != np.isnan(numeric), np.inf, np.nan_to_num(excess, nan=0.0))
+
+
+def _check_jacobian(fn, xs, checked, i, out_shape, numeric_jacobian, atol, rtol):
+    """Compare input i's analytic Jacobian (one backward per output element) with the numeric one
+    entry by entry; raise GradcheckError for the worst entry (or return if every entry passes)."""
+    n_out = numeric_jacobian.shape[0]
+    analytic_jacobian = np.empty_like(numeric_jacobian)
+    for j in range(n_out):
+        one_hot = np.zeros(n_out)
+        one_hot[j] = 1.0
+        analytic_jacobian[j] = _analytic_vjp(fn, xs, checked, one_hot.reshape(out_shape))[i].reshape(-1)
+    excess = _excess(analytic_jacobian, numeric_jacobian, atol, rtol)
+    if excess.max(initial=0.0) <= 0:
+        return
+    j, k = np.unravel_index(int(np.argmax(excess)), excess.shape)
+    x = xs[i]
+    element = _index(np.unravel_index(k, x.shape))
+    value = float(x.data.reshape(-1)[k])
+    failing = int((excess > 0).sum())
+    if n_out == 1:  # a scalar output: the plain partial derivative
+        where, partial = "", f"∂out/∂x{_brackets(element)}"
+    else:
+        output = _index(np.unravel_index(j, out_shape))
+        where, partial = f", output element {output}", f"∂out{_brackets(output)}/∂x{_brackets(element)}"
+    raise GradcheckError(
+        f"gradcheck failed for input {i} at element {element} (value {value:.8g}){where}: "
+        f"analytic {analytic_jacobian[j, k]:.8g}, numeric {numeric_jacobian[j, k]:.8g} for {partial} "
+        f"({failing} of {excess.size} Jacobian entries outside atol + rtol * |numeric|)")
+
+
+def _index(index):
+    """A NumPy index as the tuple a learner types: (1, 2), (3,) or () for a 0-d tensor."""
+    return tuple(int(k) for k in index)
+
+
+def _brackets(index):
+    """(1, 2) -> "[1, 2]" (how the partial derivative's subscript is written)."""
+    return "[" + ", ".join(map(str, index)) + "]"

@@ -1,5 +1,7 @@
 """`mdl.gradcheck` itself: it passes correct backwards, and it catches wrong ones with a useful message."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -31,13 +33,52 @@ def test_gradcheck_passes_a_correct_backward(device):
     assert mdl.gradcheck(lambda t: Cube()(t), (x,))
 
 
-def test_gradcheck_names_input_element_and_both_values():
+def test_gradcheck_names_input_element_output_element_and_both_partial_derivatives():
     a = mdl.tensor([[1.0, 2.0, 3.0]], dtype=mdl.float64, requires_grad=True)
     b = mdl.tensor([[0.5, 0.5, 0.5]], dtype=mdl.float64, requires_grad=True)
-    with pytest.raises(mdl.GradcheckError, match=r"input 1 at element \(0, 2\): analytic .*numeric") as info:
+    with pytest.raises(mdl.GradcheckError) as info:
         mdl.gradcheck(lambda a, b: a * Cube(wrong=True)(b), (a, b))
+    # out[0, j] = a[0, j] * b[0, j]³: ∂out[0, 2]/∂b[0, 2] = 3 a b² = 3 * 3 * 0.25 = 2.25 by hand; the wrong
+    # backward gives 1.5 times that. The entries are the Jacobian's own, not a random projection of it.
     message = str(info.value)
-    assert "1 of 3 elements" in message
+    assert message.startswith("gradcheck failed for input 1 at element (0, 2) (value 0.5), output element (0, 2): ")
+    analytic, numeric = map(float, re.search(r"analytic (\S+), numeric (\S+) for", message).groups())
+    assert analytic == pytest.approx(1.5 * 2.25) and numeric == pytest.approx(2.25, rel=1e-8)
+    assert "∂out[0, 2]/∂x[0, 2]" in message
+    assert "1 of 9 Jacobian entries" in message  # 3 outputs x 3 elements of b
+
+
+def test_gradcheck_on_a_scalar_output_reports_the_plain_derivative():
+    # f(a, b) = Σ a*b + detach(b[1, 2]³): backward sees ∂f/∂b[1, 2] = a[1, 2] = 1, while finite differences
+    # also see the detached term: 1 + 3 b[1, 2]² = 13.
+    a = mdl.tensor(np.ones((2, 3)), dtype=mdl.float64, requires_grad=True)
+    b = mdl.tensor(np.full((2, 3), 2.0), dtype=mdl.float64, requires_grad=True)
+    with pytest.raises(mdl.GradcheckError) as info:
+        mdl.gradcheck(lambda a, b: (a * b).sum() + (b[1, 2] ** 3).detach(), (a, b))
+    assert str(info.value) == ("gradcheck failed for input 1 at element (1, 2) (value 2): analytic 1, numeric 13 "
+                               "for ∂out/∂x[1, 2] (1 of 6 Jacobian entries outside atol + rtol * |numeric|)")
+
+
+def test_gradcheck_reports_a_wrong_derivative_of_a_vector_output_unscaled():
+    class WrongSigmoid(Function):
+        """y = σ(x); dL/dx = dL/dy σ(x) — wrong: the true local derivative is σ(x)(1 - σ(x))."""
+
+        def forward(self, x):
+            self.saved = (1 / (1 + np.exp(-x)),)
+            return self.saved[0]
+
+        def backward(self, gy):
+            return gy * self.saved[0]
+
+    x = mdl.tensor([-1.0, 0.0, 1.3], dtype=mdl.float64, requires_grad=True)
+    with pytest.raises(mdl.GradcheckError) as info:
+        mdl.gradcheck(lambda t: WrongSigmoid()(t), (x,))
+    message = str(info.value)
+    j = int(re.search(r"output element \((\d),\)", message).group(1))
+    s = 1 / (1 + np.exp(-x.numpy()[j]))
+    analytic, numeric = map(float, re.search(r"analytic (\S+), numeric (\S+) for", message).groups())
+    assert analytic == pytest.approx(s, rel=1e-7) and numeric == pytest.approx(s * (1 - s), rel=1e-7)
+    assert f"at element ({j},)" in message and "3 of 9 Jacobian entries" in message
 
 
 def test_gradcheck_skips_inputs_without_grad_and_passes_other_arguments():

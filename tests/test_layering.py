@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "minidl"
 
 # Lowest first. Modules in one layer may import each other.
 LAYERS = [
-    {"errors"},
+    {"errors", "display"},   # display: showing a result once (terminal or notebook), imports nothing
     {"backend", "anomaly"},
     {"autograd", "arrays"},   # arrays: data -> backend array (dtypes, devices), what Tensor(data) needs
     {"tensor"},

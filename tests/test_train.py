@@ -4,6 +4,7 @@ import csv
 import functools
 import math
 import os
+import re
 import signal
 import sys
 
@@ -312,16 +313,26 @@ def test_csv_logger(tmp_path):
     assert [float(r["val_loss"]) for r in rows] == pytest.approx(h["val_loss"])
 
 
-def test_progress_bar_is_quiet_off_a_terminal_and_shows_live_logs_on_one(capsys):
+def test_progress_off_a_terminal_is_one_plain_line_per_epoch(capsys):
+    X, y = digits(40)
+    trainer(progress=True).fit((X, y), val=(X, y), epochs=3)
+    lines = capsys.readouterr().err.splitlines()  # pytest's stderr is neither a terminal nor a notebook
+    assert [line.split(":")[0] for line in lines] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
+    assert all(re.search(r": loss \S+ acc \S+ val_loss \S+ val_acc \S+ \(\d+\.\d s\)$", line) for line in lines), lines
+
+
+def test_progress_bar_shows_live_logs_and_keeps_the_validation_metrics_within_80_columns():
     import io
 
     X, y = digits(40)
-    trainer(progress=True).fit((X, y), epochs=1)
-    assert capsys.readouterr().err == ""  # pytest's stderr is not a terminal
     out = io.StringIO()
-    trainer(callbacks=[ProgressBar(file=out, force=True, metrics_interval=0.0)]).fit((X, y), val=(X, y), epochs=2)
+    h = trainer(callbacks=[ProgressBar(file=out, force=True, metrics_interval=0.0)]).fit((X, y), val=(X, y), epochs=2)
     text = out.getvalue()
-    assert "epoch 2/2" in text and "loss=" in text and "accuracy=" in text and "val_accuracy=" in text
+    assert "2/2" in text and "loss " in text and " acc " in text
+    final = [line for line in re.split(r"[\r\n]", text) if line.strip()][-1]  # the bar as the epoch ended
+    assert final.startswith("2/2 100%|")
+    assert final.endswith(f"val_loss {h['val_loss'][-1]:.3g} val_acc {h['val_accuracy'][-1]:.3g}")
+    assert len(final) <= 80, final
 
 
 def test_lambda_callback_sees_every_hook_in_order():

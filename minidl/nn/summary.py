@@ -1,6 +1,7 @@
 """`Module.summary`: a Keras-style table of layers, output shapes and parameter counts."""
 
 from minidl.autograd import no_grad
+from minidl.display import PrintedText
 from minidl.creation import zeros
 
 
@@ -42,9 +43,7 @@ def summarize(model, input_shape, device=None, dtype=None):
     lines += [line(row) for row in table[1:]]
     lines += [rule, f"Total params: {total:,}", f"Trainable params: {trainable:,}",
               f"Non-trainable params: {total - trainable:,}", rule]
-    text = "\n".join(lines)
-    print(text)
-    return text
+    return PrintedText("\n".join(lines)).show()  # printed once (a notebook does not echo it again)
 
 
 def _recorder(rows, name, module):

@@ -14,8 +14,9 @@ from minidl.train.cross_validation import (CVResult, SearchResult, as_trainer, c
                                            log_uniform, make_folds, random_search)
 from minidl.train.ensemble import Ensemble
 from minidl.train.history import History
+from minidl.train.tensorboard import TensorBoardLogger
 from minidl.train.trainer import Trainer, infer_task
 
 __all__ = ["Callback", "CSVLogger", "CVResult", "EarlyStopping", "Ensemble", "History", "LambdaCallback",
-           "ModelCheckpoint", "ProgressBar", "SchedulerCallback", "SearchResult", "Trainer", "as_trainer",
-           "cross_validate", "grid_search", "infer_task", "log_uniform", "make_folds", "random_search"]
+           "ModelCheckpoint", "ProgressBar", "SchedulerCallback", "SearchResult", "TensorBoardLogger", "Trainer",
+           "as_trainer", "cross_validate", "grid_search", "infer_task", "log_uniform", "make_folds", "random_search"]

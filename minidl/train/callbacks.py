@@ -331,14 +331,21 @@ class SchedulerCallback(Callback):
 
 
 class ProgressBar(Callback):
-    """A tqdm bar per epoch with the running loss and metrics, then the epoch's logs.
+    """Training progress, wherever it is watched: a tqdm bar per epoch in a terminal, a progress widget in
+    a Jupyter notebook (both through `tqdm.auto`), and one plain line per epoch anywhere else (CI logs,
+    output redirected to a file, worker processes).
 
-    Quiet when `file` (default: standard error) is not a terminal, e.g. in CI logs, notebooks
-    redirected to files, or worker processes. `Trainer(progress=False)` leaves it out altogether.
+    The bar is compact so an 80-column terminal keeps the validation metrics in view:
+        3/10 100%|██████| 00:02, loss 0.123 acc 0.95 val_loss 0.234 val_acc 0.93
+    and a plain line reads `epoch 3/10: loss 0.123 acc 0.95 val_loss 0.234 val_acc 0.93 (2.1 s)`.
     Metrics on the batches so far are recomputed at most every `metrics_interval` seconds.
+    `file`: where to write (default: standard error); `force=True`: a bar even off a terminal.
+    `Trainer(progress=False)` leaves progress out altogether.
     """
 
     priority = 1000
+    BAR = "{desc} {percentage:3.0f}%|{bar:6}| {elapsed}<{remaining}{postfix}"
+    DONE = "{desc} {percentage:3.0f}%|{bar:6}| {elapsed}{postfix}"  # at the epoch's end: room for val_ metrics
 
     def __init__(self, file=None, metrics_interval=0.5, force=False):
         self.file = file
@@ -347,41 +354,53 @@ class ProgressBar(Callback):
         self.bar = None
 
     @property
-    def enabled(self):
+    def mode(self):
+        """"bar" (a terminal, a notebook, or `force`), else "lines"."""
+        from minidl.display import in_notebook
+
         file = self.file or sys.stderr
-        if self.force:
-            return True
+        if self.force or (self.file is None and in_notebook()):
+            return "bar"
         try:
-            return file.isatty()
+            return "bar" if file.isatty() else "lines"
         except (AttributeError, ValueError):
-            return False
+            return "lines"
+
+    @property
+    def enabled(self):
+        """True when a bar is drawn (a plain line per epoch otherwise)."""
+        return self.mode == "bar"
 
     def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.monotonic()
         if not self.enabled:
             return
         from tqdm.auto import tqdm
 
-        total = self.trainer.batches_per_epoch
-        self.bar = tqdm(total=total, desc=f"epoch {epoch + 1}/{self.trainer.epochs}", file=self.file or sys.stderr,
-                        leave=True, dynamic_ncols=True, unit="batch")
+        self.bar = tqdm(total=self.trainer.batches_per_epoch, desc=self._epoch_name(epoch),
+                        file=self.file or sys.stderr, leave=True, unit="batch", bar_format=self.BAR)
         self._last_metrics = time.monotonic()
 
     def on_batch_end(self, batch, logs=None):
         if self.bar is None:
             return
         self.bar.update(1)
-        postfix = {"loss": f"{logs['loss']:.4f}"}
+        shown = {"loss": logs["loss"]}
         now = time.monotonic()
         if now - self._last_metrics > self.metrics_interval:
             self._last_metrics = now
-            self._running = {k: f"{v:.4f}" for k, v in self.trainer.running_metrics().items()}
-        postfix.update(getattr(self, "_running", {}))
-        self.bar.set_postfix(postfix, refresh=False)
+            self._running = self.trainer.running_metrics()
+        shown.update(getattr(self, "_running", {}))
+        self.bar.set_postfix_str(compact_logs(shown), refresh=False)
 
     def on_epoch_end(self, epoch, logs=None):
         if self.bar is None:
+            seconds = time.monotonic() - getattr(self, "_started", time.monotonic())
+            print(f"{self._epoch_name(epoch, 'epoch ')}: {compact_logs(logs)} ({seconds:.1f} s)",
+                  file=self.file or sys.stderr, flush=True)
             return
-        self.bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()}, refresh=True)
+        self.bar.bar_format = self.DONE
+        self.bar.set_postfix_str(compact_logs(logs), refresh=True)
         self.close()
 
     def on_train_end(self, logs=None):
@@ -392,3 +411,23 @@ class ProgressBar(Callback):
             self.bar.close()
             self.bar = None
         self._running = {}
+
+    def _epoch_name(self, epoch, prefix=""):
+        return f"{prefix}{epoch + 1}/{self.trainer.epochs}"
+
+
+SHORT_NAMES = {"accuracy": "acc", "precision": "prec", "recall": "rec", "f1_score": "f1", "roc_auc": "auc",
+               "mean_squared_error": "mse", "mean_absolute_error": "mae", "r2_score": "r2"}
+
+
+def compact_logs(logs):
+    """`loss 0.123 acc 0.95 val_loss 0.234 val_acc 0.93`: 3 significant digits, metric names shortened,
+    the learning rate and the penalty left out (they are in the History)."""
+    parts = []
+    for key, value in logs.items():
+        if key in ("lr", "penalty"):
+            continue
+        val = key.startswith("val_")
+        name = key[4:] if val else key
+        parts.append(f"{'val_' if val else ''}{SHORT_NAMES.get(name, name)} {value:.3g}")
+    return " ".join(parts)

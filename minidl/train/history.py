@@ -112,7 +112,9 @@ class History:
     # -- showing -------------------------------------------------------------------------------------------------
     def plot(self, keys=None, ax=None, path=None, title=None):
         """Plot the loss and each metric against the epoch, training and validation on one axes each, with
-        the best epoch and any early stop marked; saved to `path` when given. Returns the matplotlib Figure.
+        the best epoch and any early stop marked; saved to `path` when given. Returns the matplotlib Figure,
+        which a notebook shows once (as the cell's last line or not: the inline backend shows it, and the
+        returned Figure does not show itself again).
 
         A thin convenience for `minidl.viz.plot_history(self, ...)` (imported here, not at module level:
         viz is the layer above train).
@@ -120,6 +122,20 @@ class History:
         from minidl.viz.plots import plot_history
 
         return plot_history(self, keys=keys, path=path, ax=ax, title=title)
+
+    def _repr_html_(self):
+        """A notebook shows a History as a table: one row per epoch, the best epoch in bold."""
+        import html
+
+        keys = list(self.history)
+        head = "".join(f"<th>{html.escape(k)}</th>" for k in ["epoch"] + keys)
+        rows = []
+        for i, epoch in enumerate(self.epoch):
+            cells = "".join(f"<td>{self.history[k][i]:.4g}</td>" for k in keys)
+            style = ' style="font-weight:bold"' if i == self.best_epoch else ""
+            rows.append(f"<tr{style}><td>{epoch + 1}</td>{cells}</tr>")
+        note = f"<p>{html.escape(self.stop_reason)}</p>" if self.stop_reason else ""
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{note}"
 
     def __repr__(self):
         last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.history.items() if v)

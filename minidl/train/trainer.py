@@ -88,8 +88,8 @@ class Trainer:
                    the parameters that require grad; History logs "loss" (data) and "penalty" apart
         scheduler: an LR scheduler, stepped after every epoch (ReduceLROnPlateau with "val_loss"; wrap it
                    in `SchedulerCallback(s, monitor=...)` to watch something else)
-        progress:  add a tqdm progress bar (shown only when standard error is a terminal); False: none
-                   unless a ProgressBar is among `callbacks`
+        progress:  show progress (a ProgressBar): a tqdm bar in a terminal, a widget in a notebook, one plain
+                   line per epoch elsewhere; False: none unless a ProgressBar is among `callbacks`
         task:      "multiclass", "binary" or "regression"; None: inferred from the loss (module doc)
     """
 

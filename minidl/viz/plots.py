@@ -16,6 +16,7 @@ Nothing here needs a display: with no GUI, matplotlib falls back to its Agg back
 forces it).
 """
 
+import io
 import math
 import os
 
@@ -33,11 +34,52 @@ def _subplots(n, ncols=None, size=(4.5, 3.5)):
 
     ncols = ncols or n
     nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False,
+                             FigureClass=_figure_class())
     axes = list(axes.ravel())
     for extra in axes[n:]:
         extra.set_visible(False)
     return fig, axes[:n]
+
+
+_FIGURE_CLASS = []
+
+
+def _figure_class():
+    """matplotlib's Figure, shown exactly once in a notebook, whether the cell ends with `plot_x(...)` (the
+    returned figure is the cell's value) or with `fig = plot_x(...)` (pyplot's inline backend shows it).
+
+    Plain Figures are shown twice in the first case: once as the cell's value, once more by the inline
+    backend at the end of the cell. This one, when displayed (by either), shows itself as a PNG and, under
+    the inline backend, closes itself in pyplot so that it is not shown again. Under a GUI or widget
+    backend, which shows the figure itself, it adds nothing.
+    """
+    if not _FIGURE_CLASS:
+        import matplotlib.figure
+
+        class Figure(matplotlib.figure.Figure):  # the same name, so its repr reads as any figure's
+            def _ipython_display_(self):
+                import matplotlib
+                import matplotlib.pyplot as plt
+                from IPython.display import display
+
+                backend = matplotlib.get_backend().lower()
+                manager = self.canvas.manager
+                held = manager is not None and manager.num in plt.get_fignums()
+                inline = "inline" in backend
+                if held and not inline and backend not in _NON_DISPLAY_BACKENDS:
+                    return  # a window or a widget shows it
+                buffer = io.BytesIO()
+                self.savefig(buffer, format="png", bbox_inches="tight")
+                display({"image/png": buffer.getvalue(), "text/plain": repr(self)}, raw=True)
+                if held and inline:
+                    plt.close(self)  # shown: the inline backend must not show it again when the cell ends
+
+        _FIGURE_CLASS.append(Figure)
+    return _FIGURE_CLASS[0]
+
+
+_NON_DISPLAY_BACKENDS = ("agg", "pdf", "svg", "ps", "cairo", "pgf", "template")
 
 
 def _one_axes(ax, size=(5, 4)):
