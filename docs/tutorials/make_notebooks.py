@@ -466,7 +466,7 @@ X = X.reshape(len(X), -1)                 # 64 pixels per image for a dense netw
 if QUICK:                                 # the test suite's small size: 600 images, short runs
     X, y = X[:600], y[:600]
 K = 3 if QUICK else 5                     # folds
-MAX_EPOCHS = 6 if QUICK else 60           # early stopping usually ends far sooner
+MAX_EPOCHS = 6 if QUICK else 40           # early stopping usually ends sooner
 print(X.shape, y.shape, "classes", np.bincount(y))
 '''),
     md(r"""
@@ -502,7 +502,8 @@ def build(lr=1e-3, hidden=64, patience=5):
                    callbacks=[EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)])
 
 
-cv = cross_validate(build, X_rest, y_rest, k=K, seed=SEED, epochs=MAX_EPOCHS, params={"lr": 1e-3})
+BASELINE = {"lr": 1e-2, "hidden": 64}
+cv = cross_validate(build, X_rest, y_rest, k=K, seed=SEED, epochs=MAX_EPOCHS, params=BASELINE)
 for k, (accuracy, loss) in enumerate(zip(cv.scores["val_accuracy"], cv.scores["val_loss"])):
     print(f"fold {k}: val_loss {loss:.4f}   val_accuracy {accuracy:.4f}   "
           f"({cv.histories[k].epochs} epochs, best {cv.histories[k].best_epoch + 1})")
@@ -517,7 +518,7 @@ fig, ax = plt.subplots(figsize=(6, 3.5))
 for k, history in enumerate(cv.histories):
     line, = ax.plot(range(1, history.epochs + 1), history["val_loss"], label=f"fold {k}")
     ax.plot(history.best_epoch + 1, history["val_loss"][history.best_epoch], "*", color=line.get_color(), ms=12)
-ax.set(xlabel="epoch", ylabel="validation loss", title=f"{K}-fold cross-validation, lr = 1e-3")
+ax.set(xlabel="epoch", ylabel="validation loss", title=f"{K}-fold cross-validation of {BASELINE}")
 ax.legend()
 plt.show()
 '''),
@@ -531,7 +532,7 @@ plt.show()
     needed to reach their best epoch (`search.refit_epochs`).
     """),
     code('''
-grid = {"lr": [1e-3, 1e-2], "hidden": [32]} if QUICK else {"lr": [1e-4, 1e-3, 1e-2, 1e-1], "hidden": [32, 128]}
+grid = {"lr": [1e-3, 1e-2], "hidden": [32]} if QUICK else {"lr": [1e-3, 1e-2, 1e-1], "hidden": [32, 128]}
 search = grid_search(build, grid, X_rest, y_rest, k=K, scoring="val_loss", seed=SEED, epochs=MAX_EPOCHS)
 print(f"{'lr':>7} {'hidden':>6}  {'val_loss mean ± sd':>20}  {'val_accuracy':>12}  rank")
 for row in search.results:
@@ -558,7 +559,7 @@ plt.show()
     """),
     code('''
 random = random_search(build, {"lr": log_uniform(1e-4, 1e-1), "hidden": [32, 64, 128]}, X_rest, y_rest,
-                       n_iter=2 if QUICK else 8, k=K, seed=SEED, epochs=MAX_EPOCHS, refit=False)
+                       n_iter=2 if QUICK else 6, k=K, seed=SEED, epochs=MAX_EPOCHS, refit=False)
 for row in sorted(random.results, key=lambda row: row["rank_val_loss"]):
     print(f"lr {row['lr']:.2e}  hidden {row['hidden']:4d}   val_loss {row['mean_val_loss']:.4f} ± "
           f"{row['std_val_loss']:.4f}   rank {row['rank_val_loss']}")
@@ -569,8 +570,9 @@ for row in sorted(random.results, key=lambda row: row["rank_val_loss"]):
     Inside every fold above, `EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)`
     watched the validation loss: training stops after `patience` epochs without improvement, and the weights
     of the best epoch are put back. Here is one such run of the chosen setting, on one train/validation split
-    of the non-test data, with its curves: the training loss keeps falling, the validation loss turns up
-    (the network starts to learn the training set by heart), and the best epoch is marked.
+    of the non-test data, with its curves: the training loss keeps falling, the validation loss flattens out
+    and then wanders or rises (the network starts to learn the training set by heart), and the best epoch
+    is marked.
     """),
     code('''
 X_train, X_val, _, y_train, y_val, _ = train_val_test_split(X_rest, y_rest, val_size=0.25, test_size=0.0, seed=SEED)
@@ -691,11 +693,18 @@ print(f"{history.epochs} epochs: val_accuracy {history['val_accuracy'][-1]:.4f}"
 report = monitor.report()
 '''),
     md(r"""
+    Read the report from the bottom. A dead unit in this healthy network is possible: with only 8 channels,
+    one whose kernel and bias start out negative on every input never fires, gets no gradient, and stays
+    dead (the section on dead ReLUs below makes this happen on purpose). Gradient norms of a few tenths to a
+    few units are healthy here; the flags would say "vanishing" or "EXPLODING".
+    """),
+    md(r"""
     ## Kernels after training
 
-    The same colour rules. The first-layer kernels have become smoother templates: strokes and edges of
-    the digits (on 8×8 images, a 3×3 kernel sees a good part of a stroke). The second layer has
-    $16 \times 8$ kernels, one per (output channel, input channel) pair: each row is one output channel.
+    The same colour rules. The noise has become patterns: a kernel positive on one side and negative on the
+    other responds to an edge (a change of brightness across it), one of a single sign to a bright blob. On
+    8×8 images a 3×3 kernel sees a good part of a pen stroke. The second layer has $16 \times 8$ kernels,
+    one per (output channel, input channel) pair.
     """),
     code('''
 fig = plot_kernels(model[0], title="first-layer kernels, trained")
@@ -736,7 +745,8 @@ plt.show()
     $[h > 0]$ is then 0 everywhere, so no gradient reaches its weights, and it stays dead. Large learning
     rates and large negative biases cause this. We make it happen: the first convolution's bias is set to
     $-5$ for channels 0 to 3. With inputs in $[0, 1]$ and weights within $\pm 1/3$, the 9 products of a
-    3×3 window add up to at most 3, so those channels can never fire. The Monitor finds them.
+    3×3 window add up to at most 3, so those channels can never fire. The Monitor finds them (and any channel
+    that died on its own, as in the healthy network above).
     """),
     code('''
 mdl.manual_seed(SEED)
@@ -802,7 +812,9 @@ CPU_VS_GPU = [
     timing is harder than calling a clock twice.
 
     On a machine without a GPU the notebook runs the CPU rows only; with one, the GPU rows appear in the
-    same table and plots.
+    same table and plots. Time on a quiet machine: the load average printed below counts the processes that
+    wanted a CPU over the last minute; when it is near or above the number of cores, other programs share
+    the cores with the benchmark and every figure becomes slower and noisier.
     """),
     code(QUICK_CELL + '''
 import statistics
@@ -818,6 +830,9 @@ from minidl import benchmark
 BACKENDS = benchmark.available_backends(with_torch=True)   # [(framework, device)]: what this machine runs
 print("backends:", ", ".join(f"{framework} {device}" for framework, device in BACKENDS))
 print("GPU:", "yes" if mdl.cuda.is_available() else "no (CPU rows only)")
+if hasattr(os, "getloadavg"):                             # Unix: processes wanting a CPU, last minute
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", "(busy: expect noisy times)"
+          if os.getloadavg()[0] > 0.5 * os.cpu_count() else "")
 '''),
     md(r"""
     ## Warm-up: the first steps are not typical
@@ -873,9 +888,9 @@ else:
     """),
     code('''
 BLOCK = 0.02 if QUICK else 0.2
-blocks = [benchmark.time_block(runner.step, runner.sync, BLOCK) for _ in range(5)]
+blocks = [benchmark.time_block(runner.step, runner.sync, BLOCK) for _ in range(3 if QUICK else 7)]
 median, (low, high) = benchmark.ratio_stats(blocks)
-print("ms per step, 5 blocks:", " ".join(f"{1e3 * t:.3f}" for t in blocks))
+print(f"ms per step, {len(blocks)} blocks:", " ".join(f"{1e3 * t:.3f}" for t in blocks))
 print(f"median {1e3 * median:.3f} ms, spread {1e3 * low:.3f} to {1e3 * high:.3f} ms "
       f"({100 * (high - low) / median:.0f} % of the median)")
 '''),
@@ -951,7 +966,13 @@ fig, axes = plt.subplots(1, len(MODELS), figsize=(5.5 * len(MODELS), 4), squeeze
 for ax, model in zip(axes[0], MODELS):
     for name in names:
         ax.plot(*series(model, name), marker="o", label=name)
-    ax.set(xscale="log", yscale="log", xlabel="batch size", ylabel="training samples / s", title=model)
+    for i, first in enumerate(names):                         # shade where two backends change places
+        for second in names[i + 1:]:
+            for low, high in crossovers(model, first, second):
+                ax.axvspan(low, high, color="tab:gray", alpha=0.15)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(BATCHES, [str(b) for b in BATCHES])
+    ax.set(yscale="log", xlabel="batch size", ylabel="training samples / s", title=f"{model} (grey: a crossover)")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
 plt.show()
