@@ -116,6 +116,10 @@ def run_and_check(name, tmp_path, quick):
     assert not outputs(nb, "error")
     CHECKS[name](nb)
     assert (sorted(os.listdir(REPO)), sorted(os.listdir(TUTORIALS))) == before, "the notebook wrote into the repository"
+    # The working folder stands for docs/tutorials when a student runs the notebook: it may hold only temporary
+    # folders (tempfile.mkdtemp(prefix="minidl-tutorial-"), and PyTorch's cache when torch is imported).
+    stray = [p for p in os.listdir(tmp_path) if not p.startswith(("minidl-tutorial-", "torchinductor_"))]
+    assert not stray, f"{name} wrote {stray} into its working folder"
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)

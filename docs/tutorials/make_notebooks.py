@@ -39,7 +39,7 @@ BACKPROP_BY_HAND = [
 
     We take a two-layer network, write its forward pass in NumPy, derive every gradient with the chain
     rule, one line per step, and compare each number with the gradients minidl's `backward()` computes.
-    Nothing is hidden: if the two disagree anywhere, the last cell says so.
+    Nothing is hidden: if the two disagree anywhere, the comparison cell raises an error.
 
     The network, for a batch of $N$ inputs $x \in \mathbb{R}^{N \times D}$ with class labels $y_n$:
 
@@ -220,7 +220,7 @@ YOUR_OWN_OP = [
 
     so $\partial L/\partial x = \partial L/\partial y \cdot \sigma(x)$ (element by element). Then we check it:
     against finite differences (`mdl.gradcheck`), after breaking it on purpose (to read a failure), and over
-    hundreds of random inputs with the hypothesis strategies of `minidl.testing`.
+    many random inputs with the hypothesis strategies of `minidl.testing`.
     """),
     code(QUICK_CELL + '''
 import numpy as np
@@ -348,17 +348,24 @@ except mdl.MinidlError as err:
     (In a test file these are ordinary pytest tests; here we call them directly.)
     """),
     code('''
+import tempfile
+
+# Hypothesis keeps a cache in ./.hypothesis; send it to a temporary folder instead (before its first test)
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", tempfile.mkdtemp(prefix="minidl-tutorial-"))
 from hypothesis import given, settings
 from minidl.testing import shapes, tensors
 
+# EXAMPLES inputs per test, the same ones on every run, no time limit, no database of failing examples
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None)
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True)
+
+@SETTINGS
 @given(tensors(shape=shapes(min_dims=0, max_dims=3, max_side=4), min_value=-30, max_value=30))
 def test_softplus_gradient(x):
     assert mdl.gradcheck(softplus, (x,))
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True)
+@SETTINGS
 @given(tensors(shape=shapes(max_dims=2), min_value=-1000, max_value=1000, requires_grad=False))
 def test_softplus_matches_numpy(x):
     np.testing.assert_allclose(softplus(x).numpy(), np.logaddexp(0, x.numpy()), rtol=1e-12, atol=1e-300)
@@ -374,7 +381,7 @@ print(f"both properties held for {EXAMPLES} random inputs each")
     "falsifying example". Note that it finds one: $\sigma(x) = \sigma(-x)$ holds only at $x = 0$.
     """),
     code('''
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True)
+@SETTINGS
 @given(tensors(shape=shapes(min_dims=0, max_dims=3, max_side=4), min_value=-30, max_value=30))
 def test_broken_softplus_gradient(x):
     assert mdl.gradcheck(broken_softplus, (x,))
@@ -558,9 +565,9 @@ plt.show()
     (`log_uniform(1e-4, 1e-1)`: each decade equally often). Its results read the same way.
     """),
     code('''
-random = random_search(build, {"lr": log_uniform(1e-4, 1e-1), "hidden": [32, 64, 128]}, X_rest, y_rest,
+sampled = random_search(build, {"lr": log_uniform(1e-4, 1e-1), "hidden": [32, 64, 128]}, X_rest, y_rest,
                        n_iter=2 if QUICK else 6, k=K, seed=SEED, epochs=MAX_EPOCHS, refit=False)
-for row in sorted(random.results, key=lambda row: row["rank_val_loss"]):
+for row in sorted(sampled.results, key=lambda row: row["rank_val_loss"]):
     print(f"lr {row['lr']:.2e}  hidden {row['hidden']:4d}   val_loss {row['mean_val_loss']:.4f} ± "
           f"{row['std_val_loss']:.4f}   rank {row['rank_val_loss']}")
 '''),
