@@ -279,8 +279,8 @@ print("NumPy's log(1 + e^x) through logaddexp:", np.logaddexp(0, x.numpy()))
     `mdl.gradcheck(fn, inputs)` computes `fn(*inputs)`, runs `backward()`, and compares every partial
     derivative with the central difference $\bigl(f(x + \varepsilon e_i) - f(x - \varepsilon e_i)\bigr) / 2\varepsilon$
     in float64 (error $O(\varepsilon^2)$, $\varepsilon = 10^{-6}$). It returns `True`, or raises
-    `mdl.GradcheckError` saying which entry disagrees. Check in float64: in float32 the rounding error of
-    $f(x \pm \varepsilon)$ swamps the difference.
+    `mdl.GradcheckError` saying which entry disagrees. It works on float64 copies of the inputs: in float32
+    the rounding error of $f(x \pm \varepsilon)$ would swamp the difference.
     """),
     code('''
 x = mdl.tensor(3 * np.random.default_rng(1).standard_normal((3, 4)), requires_grad=True)   # float64
@@ -378,7 +378,8 @@ print(f"both properties held for {EXAMPLES} random inputs each")
     md(r"""
     The broken op fails the same test, and hypothesis **shrinks** the failing input: it simplifies it
     (fewer dimensions, smaller values) while it still fails, and reports the simplest one it found as the
-    "falsifying example". Note that it finds one: $\sigma(x) = \sigma(-x)$ holds only at $x = 0$.
+    "falsifying example". Every input away from 0 fails ($\sigma(x) = \sigma(-x)$ only at $x = 0$), so it ends
+    at a very simple one.
     """),
     code('''
 @SETTINGS
@@ -536,7 +537,7 @@ plt.show()
     grid on the same $K$ folds (so the candidates differ only in their settings), ranks them by the mean
     validation loss, and refits the best on all of `X, y` (`search.best_model`, `search.best_trainer`).
     Without validation data left, that refit trains for the mean number of epochs the best candidate's folds
-    needed to reach their best epoch (`search.refit_epochs`).
+    needed to reach their best epoch, when they stopped early (else for `epochs`): `search.refit_epochs`.
     """),
     code('''
 grid = {"lr": [1e-3, 1e-2], "hidden": [32]} if QUICK else {"lr": [1e-3, 1e-2, 1e-1], "hidden": [32, 128]}
@@ -723,7 +724,7 @@ plt.show()
     ## Activation histograms
 
     One panel per layer, one curve per epoch (dark: early, yellow: late), counts on a log scale. After a
-    ReLU, the spike at exactly 0 is normal (about half the units are off for a given input); a layer whose
+    ReLU, the spike at exactly 0 is normal (often a third to a half of the values); a layer whose
     values are *all* at 0, or whose spread grows or shrinks by orders of magnitude from layer to layer, is
     not.
     """),
@@ -845,8 +846,9 @@ if hasattr(os, "getloadavg"):                             # Unix: processes want
     ## Warm-up: the first steps are not typical
 
     The first steps of a run pay one-off costs: memory allocation, BLAS starting its threads, caches filling,
-    and on a GPU, CuPy compiling its kernels (hundreds of milliseconds, once per kernel). A benchmark runs
-    a few steps before starting the clock. Here are single steps of the MLP at batch 64, timed one by one:
+    and on a GPU, CuPy compiling each kernel the first time it is used. A benchmark runs
+    a few steps before starting the clock. Here are the first single steps of the MLP at batch 64, timed one
+    by one:
     """),
     code('''
 runner = benchmark.MinidlRunner("mlp", 64, device="cpu")    # the MLP, a batch of random data, SGD momentum
