@@ -88,8 +88,7 @@ def check_course_method(nb):
 
 def check_inside_a_cnn(nb):
     text = printed(nb)
-    assert "dead ReLU units in layer '1'" in text
-    dead = re.search(r"dead channels of the first ReLU: \[([\d ]+)\]", text).group(1).split()
+    dead = re.search(r"dead channels of the first ReLU: \[([\d\s]*)\]", text).group(1).split()
     assert {"0", "1", "2", "3"} <= set(dead)  # the four channels killed on purpose
     assert len(images(nb)) >= 8  # kernels x3, histograms x3, gradient norms, the graph
 

@@ -199,9 +199,9 @@ loss = F.cross_entropy(model(mdl.tensor(x)), mdl.tensor(y))
 records = trace(loss, model=model)
 '''),
     md(r"""
-    **Try it.** Replace `nn.ReLU()` with `nn.Tanh()` in the model and change step 3 to
-    $\partial L/\partial h = \partial L/\partial a \odot (1 - a^2)$: the last comparison should still print a
-    difference near $10^{-17}$. Then make a mistake on purpose (forget the $1/N$ in step 1) and watch it grow.
+    **Try it.** Replace `nn.ReLU()` with `nn.Tanh()` in the model, `np.maximum(h, 0)` with `np.tanh(h)` in the
+    NumPy forward, and step 3 with $\partial L/\partial h = \partial L/\partial a \odot (1 - a^2)$: the
+    comparison should still print differences near $10^{-17}$. Then make a mistake on purpose (forget the $1/N$ in step 1) and watch it grow.
     """),
 ]
 
