@@ -10,7 +10,7 @@ import pytest
 
 from minidl import cli
 
-COMMANDS = ("train", "bench", "parity", "gradcheck", "info")
+COMMANDS = ("train", "predict", "bench", "parity", "gradcheck", "info")
 
 
 def run_minidl(*args, timeout=120):

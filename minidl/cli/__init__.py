@@ -1,6 +1,7 @@
 """The `minidl` command: one module per command, this file only dispatches.
 
     minidl train [--dataset digits] [--model lenet] [--epochs N] ... --out DIR   train, test, write a report
+    minidl predict RUN_DIR IMAGE...                                             your own pictures, top classes
     minidl bench [...]                                                          CPU/GPU (and PyTorch) timings
     minidl parity [--devices cpu,cuda]                                          two devices, op by op
     minidl gradcheck                                                            every op against finite differences
@@ -12,11 +13,12 @@ status 2; a failed check exits with 1.
 
 import sys
 
-from minidl.cli import bench, gradcheck, info, parity, train
+from minidl.cli import bench, gradcheck, info, parity, predict, train
 from minidl.cli.args import USAGE_ERROR, Parser, UsageError
 
 # name -> the module that adds its parser (add_parser) and runs it (run).
-COMMANDS = {"train": train, "bench": bench, "parity": parity, "gradcheck": gradcheck, "info": info}
+COMMANDS = {"train": train, "predict": predict, "bench": bench, "parity": parity, "gradcheck": gradcheck,
+            "info": info}
 
 
 def build_parser():
@@ -45,6 +47,8 @@ def main(argv=None):
     try:
         if args.command == "train":
             return train.run(args, argv)
+        if args.command == "predict":
+            return predict.run(args)
         if args.command == "parity":
             return parity.run(args)
         if args.command == "gradcheck":

@@ -44,7 +44,10 @@ def add_parser(commands):
                        help="use at most N training samples (and N/4 for validation and test)")
     train.add_argument("--quick", action="store_true", help="a smoke run: 2 epochs on at most 500 samples")
     train.add_argument("--out", metavar="DIR",
-                       help="folder for the report files (default: runs/DATASET-MODEL, e.g. runs/digits-lenet)")
+                       help="folder for the report files (default: runs/DATASET-MODEL, e.g. runs/digits-lenet); "
+                            "a folder that already holds a run is kept: the new run goes to DIR-2, DIR-3, ...")
+    train.add_argument("--overwrite", action="store_true",
+                       help="write into --out even if it holds an earlier run (its files are replaced)")
 
 
 def resolve_settings(args):
@@ -78,6 +81,7 @@ def run(args, argv):
     from minidl.data import DataError
     from minidl.train import CSVLogger, EarlyStopping, Trainer, cross_validate
     from minidl.viz.plots import plot_confusion_matrix, plot_roc
+    from minidl.saved_run import run_info, write_run_info
     from minidl.zoo import EpochPrinter, build_model, loss_for, make_optimizer, metrics_for, prepare_data
 
     settings = resolve_settings(args)
@@ -86,7 +90,7 @@ def run(args, argv):
         raise UsageError("--device cuda: no working GPU (install CuPy with pip install 'minidl[gpu]' on a machine "
                          "with a CUDA GPU; 'minidl info' says what was found)")
     limit = args.limit if args.limit is not None else (500 if args.quick else None)
-    out = args.out or os.path.join("runs", f"{args.dataset}-{settings['model']}")
+    out = run_folder(args.out or os.path.join("runs", f"{args.dataset}-{settings['model']}"), args.overwrite)
     started = time.perf_counter()
     mdl.manual_seed(args.seed)
     try:
@@ -98,11 +102,14 @@ def run(args, argv):
         model = build_model(settings["model"], data, dropout=settings["dropout"])
     except ValueError as error:
         raise UsageError(str(error)) from None
-    os.makedirs(out, exist_ok=True)
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"--out {out}: cannot create the folder ({error.strerror})") from None
     sizes = data.sizes()
     print(f"minidl train: {settings['model']} on {args.dataset} ({sizes['train']} train, {sizes['val']} validation, "
           f"{sizes['test']} test samples), {settings['optimizer']} lr {settings['lr']:g}, up to "
-          f"{settings['epochs']} epochs, device {args.device}")
+          f"{settings['epochs']} epochs, device {args.device}; writing into {out}")
     summary = _capture(lambda: model.summary(data.input_shape))
     metrics = metrics_for(data)
 
@@ -126,7 +133,7 @@ def run(args, argv):
     mdl.manual_seed(args.seed)
     model = mdl.nn.fuse(build_model(settings["model"], data, dropout=settings["dropout"]))  # conv-ReLU-pool: 1 layer
     paths = {name: os.path.join(out, file) for name, file in
-             (("model", "model.npz"), ("history", "history.csv"), ("curves", "curves.png"),
+             (("model", "model.npz"), ("info", "model.json"), ("history", "history.csv"), ("curves", "curves.png"),
               ("confusion", "confusion_matrix.png"), ("roc", "roc.png"), ("report", "report.md"))}
     trainer = make_trainer(model, [CSVLogger(paths["history"]), EpochPrinter()])
     history = trainer.fit((data.X_train, data.y_train), val=(data.X_val, data.y_val), epochs=settings["epochs"],
@@ -136,6 +143,7 @@ def run(args, argv):
     outputs = trainer.predict(data.X_test)
 
     mdl.save(model.state_dict(), paths["model"])
+    write_run_info(paths["info"], run_info(data, settings))
     _save_figure(history.plot(), paths["curves"])
     y_true = data.labels(data.y_test)
     if data.task == "binary":
@@ -154,6 +162,19 @@ def run(args, argv):
     write_report(paths, args, argv, settings, data, summary, history, test, cv, train_seconds)
     print(f"wrote {', '.join(sorted(os.path.basename(p) for p in paths.values()))} in {out}")
     return 0
+
+
+def run_folder(requested, overwrite=False):
+    """The folder this run writes into: `requested`, unless it already holds files and `overwrite` is not
+    set; then the first free `requested-2`, `requested-3`, ... (an earlier run is never overwritten)."""
+    if os.path.exists(requested) and not os.path.isdir(requested):
+        raise UsageError(f"--out {requested}: is a file, not a folder")
+    if overwrite or not os.path.isdir(requested) or not os.listdir(requested):
+        return requested
+    n = 2
+    while os.path.exists(f"{requested}-{n}"):
+        n += 1
+    return f"{requested}-{n}"
 
 
 def _capture(fn):
@@ -205,6 +226,8 @@ def write_report(paths, args, argv, settings, data, summary, history, test, cv, 
               *(f"| {name} | {value:.4f} |" for name, value in test.items()), "",
               "## Files", "",
               "- `model.npz`: the state dict (`model.load_state_dict(mdl.load('model.npz'))`)",
+              "- `model.json`: the model, input shape, class names and preprocessing "
+              "(`minidl predict FOLDER picture.png`)",
               "- `history.csv`: one row per epoch", "",
               "![training curves](curves.png)", "",
               "![confusion matrix](confusion_matrix.png)", ""]
