@@ -95,7 +95,7 @@ class L1Loss(_ElementwiseLoss):
 
 
 class HuberLoss(_ElementwiseLoss):
-    """loss = d²/2 if |d| <= δ else δ (|d| - δ/2), d = x - t;   dL/dx = clip(d, -δ, δ) * dL/dloss,   dL/dt = -dL/dx
+    """loss = d²/2 if |d| <= δ else δ (|d| - δ/2), d = x - t;   dL/dx = clip(d, -δ, δ) dL/dloss,   dL/dt = -dL/dx
 
     δ = delta. Saves d."""
 
@@ -118,7 +118,7 @@ class HuberLoss(_ElementwiseLoss):
 
 
 class BinaryCrossEntropy(_ElementwiseLoss):
-    """loss = -(t log p + (1 - t) log(1 - p));   dL/dp = (p - t) / (p (1 - p)) * dL/dloss,   dL/dt = log((1 - p) / p) * dL/dloss
+    """loss = -(t log p + (1 - t) log(1 - p));   dL/dp = (p - t) / (p (1 - p)) dL/dloss,   dL/dt = log((1 - p) / p) dL/dloss
 
     With PyTorch's clamps: each log at least -100, p (1 - p) at least 1e-12:
         loss = -(t * max(log p, -100) + (1 - t) * max(log(1 - p), -100))

@@ -13,7 +13,7 @@ from minidl.errors import ArgumentError, DeviceError, DTypeError, ShapeError
 
 
 class BatchNormTrain(Function):
-    """y = weight * xhat + bias, xhat = (x - mean) * inv_std;   dL/dx = inv_std * (dxhat - mean(dxhat) - xhat mean(dxhat xhat))
+    """y = weight * xhat + bias, xhat = (x - mean) * inv_std;   dL/dx = inv_std (dxhat - mean(dxhat) - xhat mean(dxhat xhat))
 
     inv_std = 1 / sqrt(var + eps), with the mean and biased var of each channel over the
     n = N*H*W (or N*L, N) elements of the batch;

@@ -41,7 +41,7 @@ def fusable(stride, conv_out_hw, pool_kernel, pool_stride, pool_padding):
 
 
 class Conv2dReLUMaxPool2d(Function):
-    """y = relu(max_pool2d(z)), z = conv2d(x, w, b);   dL/dz = the pool's routing of dL/dy * (y > 0);   dL/dx, dL/dw, dL/db = Conv2d's of dL/dz
+    """y = relu(maxpool(z)), z = conv2d(x, w, b);   dL/dz = maxpool's routing of dL/dy * (y > 0), then Conv2d's
 
     x (N, C, H, W), w (O, C, kh, kw), b (O,) or absent; y (N, O, Ho/kh, Wo/kw) for a pool kernel
     (kh, kw). One node holding a Conv2dRowBlocked (its saved inputs) and a MaxPool2dTiled (the argmax on

@@ -45,7 +45,7 @@ WINDOW_ROWS = (0, 1, 4, 5, 2, 3)   # max pooling's rows (N, C, Ho, Wo, kh, kw) f
 
 
 class Conv2dScatterAdd(Conv2d):
-    """Y = W @ cols + b;   dL/dW = dY @ colsᵀ,   dL/db = Σ dY,   dL/dx = col2im(Wᵀ @ dY)   (col2im: one scatter-add)
+    """Y = W @ cols + b;   dL/dW = dY @ colsᵀ,   dL/db = Σ dY,   dL/dx = col2im(Wᵀ @ dY)   (one scatter-add)
 
     The reference forward (Conv2d); backward's col2im is one scatter-add (`add_windows_back`).
     """

@@ -30,7 +30,7 @@ def _short_last_axis(backend, x_shape, axes):
 
 
 class SoftmaxShortAxis(Softmax):
-    """y = exp(x - max) / Σ exp(x - max) along the last axis;   dL/dx = y * (dL/dy - Σ(dL/dy * y))   (short axis, CPU)"""
+    """y = exp(x - max) / Σ exp(x - max) along the last axis;   dL/dx = y * (dL/dy - Σ(dL/dy * y))   (short axis)"""
 
     name = "Softmax"  # the op it computes, as graphs, traces and parity show it
 
