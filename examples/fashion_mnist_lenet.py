@@ -23,7 +23,7 @@ from minidl.data.datasets import FASHION_MNIST_CLASSES
 from minidl.data.transforms import Compose, Normalize, RandomHorizontalFlip, RandomShift
 from minidl.optim.lr_scheduler import CosineAnnealingLR, StepLR
 from minidl.train import CSVLogger, EarlyStopping, Trainer
-from minidl.zoo import EpochPrinter, build_model, loss_for, make_optimizer, prepare_data
+from minidl.zoo import build_model, loss_for, make_optimizer, prepare_data
 
 
 def main(argv=None):
@@ -80,7 +80,7 @@ def main(argv=None):
     trainer = Trainer(model, loss_for(data), optimizer, device=args.device, scheduler=scheduler,
                       callbacks=[EarlyStopping(monitor=args.monitor, patience=args.patience,
                                                restore_best_weights=True),
-                                 CSVLogger(os.path.join(args.out, "fashion_lenet_history.csv")), EpochPrinter()])
+                                 CSVLogger(os.path.join(args.out, "fashion_lenet_history.csv"))])
     train = DataLoader(TensorDataset(data.X_train, data.y_train), batch_size=args.batch_size, shuffle=True,
                        seed=args.seed, transform=Compose(augment) if augment else None, device=args.device)
     history = trainer.fit(train, val=(data.X_val, data.y_val), epochs=epochs)

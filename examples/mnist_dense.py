@@ -12,7 +12,7 @@ import time
 
 import minidl as mdl
 from minidl.train import CSVLogger, EarlyStopping, Trainer
-from minidl.zoo import EpochPrinter, build_model, loss_for, make_optimizer, prepare_data
+from minidl.zoo import build_model, loss_for, make_optimizer, prepare_data
 
 
 def main(argv=None):
@@ -36,7 +36,7 @@ def main(argv=None):
     trainer = Trainer(model, loss_for(data), make_optimizer("adam", model.parameters(), lr=args.lr),
                       device=args.device,
                       callbacks=[EarlyStopping(patience=4, restore_best_weights=True),
-                                 CSVLogger(os.path.join(args.out, "mnist_dense_history.csv")), EpochPrinter()])
+                                 CSVLogger(os.path.join(args.out, "mnist_dense_history.csv"))])
     history = trainer.fit((data.X_train, data.y_train), val=(data.X_val, data.y_val),
                           epochs=1 if args.quick else args.epochs, batch_size=args.batch_size, seed=args.seed)
 

@@ -362,12 +362,15 @@ def markdown_table(results):
 
 
 def plot_throughput(results, path):
-    import matplotlib
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    """Samples per second against batch size, one panel per model, saved to `path` (PNG).
+
+    Drawn on a bare matplotlib Figure (no pyplot): the caller's matplotlib backend, e.g. a notebook's
+    inline one, is left as it was."""
+    from matplotlib.figure import Figure
 
     models = results["settings"]["models"]
-    fig, axes = plt.subplots(1, len(models), figsize=(5.5 * len(models), 4), squeeze=False)
+    fig = Figure(figsize=(5.5 * len(models), 4))
+    axes = fig.subplots(1, len(models), squeeze=False)
     for ax, model in zip(axes[0], models):
         series = {}
         for e in results["runs"]:
@@ -384,7 +387,6 @@ def plot_throughput(results, path):
         ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def write_outputs(results, out):

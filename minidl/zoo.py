@@ -14,7 +14,6 @@ and standard deviation of the training part only. Binary tasks (breast cancer, c
 one output (a logit) and `BCEWithLogitsLoss` with float targets; the others `CrossEntropyLoss`.
 """
 
-import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,7 +21,6 @@ import numpy as np
 import minidl.nn as nn
 import minidl.optim as optim
 from minidl.data import datasets, train_val_test_split
-from minidl.train import Callback
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "breast-cancer", "credit-default")
 MODELS = ("mlp", "lenet", "logreg")
@@ -234,24 +232,3 @@ def make_optimizer(name, params, lr, momentum=0.0, weight_decay=0.0):
     if name == "adam":
         return optim.Adam(params, lr=lr, weight_decay=weight_decay)
     raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
-
-
-# -- training helpers ------------------------------------------------------------------------------------------
-class EpochPrinter(Callback):
-    """Print one line of logs per epoch when no progress bar shows them (standard error not a terminal,
-    e.g. a log file or CI). With a terminal the Trainer's progress bar already shows them."""
-
-    def __init__(self, always=False):
-        self.always = always
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self.always or not _stderr_is_terminal():
-            shown = "  ".join(f"{k} {v:.4f}" for k, v in logs.items() if k != "lr")
-            print(f"epoch {epoch + 1:3d}/{self.trainer.epochs}  {shown}", flush=True)
-
-
-def _stderr_is_terminal():
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False

@@ -82,7 +82,7 @@ def run(args, argv):
     from minidl.train import CSVLogger, EarlyStopping, Trainer, cross_validate
     from minidl.viz.plots import plot_confusion_matrix, plot_roc
     from minidl.saved_run import run_info, write_run_info
-    from minidl.zoo import EpochPrinter, build_model, loss_for, make_optimizer, metrics_for, prepare_data
+    from minidl.zoo import build_model, loss_for, make_optimizer, metrics_for, prepare_data
 
     settings = resolve_settings(args)
     mdl.get_backend("cpu").tuning.enable()  # a command may tune the process: keep freed memory, threads (CpuTuning)
@@ -135,7 +135,7 @@ def run(args, argv):
     paths = {name: os.path.join(out, file) for name, file in
              (("model", "model.npz"), ("info", "model.json"), ("history", "history.csv"), ("curves", "curves.png"),
               ("confusion", "confusion_matrix.png"), ("roc", "roc.png"), ("report", "report.md"))}
-    trainer = make_trainer(model, [CSVLogger(paths["history"]), EpochPrinter()])
+    trainer = make_trainer(model, [CSVLogger(paths["history"])])
     history = trainer.fit((data.X_train, data.y_train), val=(data.X_val, data.y_val), epochs=settings["epochs"],
                           batch_size=settings["batch_size"], seed=args.seed)
     train_seconds = time.perf_counter() - started

@@ -27,6 +27,7 @@ import os
 import sys
 import time
 
+from minidl.display import in_notebook
 from minidl.errors import ArgumentError, ArgumentTypeError
 from minidl.metrics import lower_is_better
 from minidl.optim.lr_scheduler import ReduceLROnPlateau
@@ -356,8 +357,6 @@ class ProgressBar(Callback):
     @property
     def mode(self):
         """"bar" (a terminal, a notebook, or `force`), else "lines"."""
-        from minidl.display import in_notebook
-
         file = self.file or sys.stderr
         if self.force or (self.file is None and in_notebook()):
             return "bar"
