@@ -210,3 +210,23 @@ def test_draw_graph_returns_dot_text_that_a_notebook_shows_as_a_png():
     dot = draw_graph(a.exp().sum())
     assert isinstance(dot, str) and dot.startswith("digraph minidl {")
     assert dot._repr_png_()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_trace_reads_the_same_with_fast_paths_on_and_off():
+    # A fast sibling (a transposed cross-entropy, a row-blocked convolution) is the op its reference is:
+    # the rows name the reference and show the reference's formula line.
+    import minidl.nn as nn
+    from minidl.zoo import lenet
+
+    def rows(fast):
+        mdl.manual_seed(0)
+        model = lenet((1, 28, 28), 10)
+        x = mdl.tensor(np.random.default_rng(0).random((4, 1, 28, 28), dtype=np.float32))
+        with mdl.fast_paths(fast):
+            loss = nn.CrossEntropyLoss()(model(x), mdl.tensor(np.array([0, 1, 2, 3])))
+            records = trace(loss, model=model, show=False)
+        return [(r.op, r.formula) for r in records], [type(r).__name__ for r in records]
+
+    (fast_rows, _), (reference_rows, _) = rows(True), rows(False)
+    assert fast_rows == reference_rows
+    assert all(formula and "=" in formula for _, formula in reference_rows)
