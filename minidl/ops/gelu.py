@@ -28,8 +28,12 @@ class GELU(Function):
 
     def backward(self, gy):
         x, cdf = self.saved
-        pdf = self.xp.exp(-0.5 * x * x) * _INV_SQRT_2PI
-        return gy * (cdf + x * pdf)
+        slope = self.xp.exp(-0.5 * x * x)  # built in place: φ(x) √(2π), then Φ(x) + x φ(x), then dL/dx
+        slope *= x
+        slope *= _INV_SQRT_2PI
+        slope += cdf
+        slope *= gy
+        return slope
 
 
 class GELUTanh(Function):

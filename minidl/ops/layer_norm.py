@@ -35,7 +35,10 @@ class LayerNorm(Function):
         weight = affine[0] if self.has_weight else None
         y = xhat if weight is None else xhat * weight
         if self.has_bias:
-            y = y + affine[-1]
+            if y is xhat or y.dtype != affine[-1].dtype:  # xhat is saved; a float64 bias promotes y
+                y = y + affine[-1]
+            else:
+                y += affine[-1]
         self.saved = (xhat, inv_std, weight)
         return y
 
@@ -46,7 +49,10 @@ class LayerNorm(Function):
         if self.needs_grad[0]:
             mean_dxhat = dxhat.mean(axis=self.normalized, keepdims=True)
             mean_dxhat_xhat = (dxhat * xhat).mean(axis=self.normalized, keepdims=True)
-            gx = ((dxhat - mean_dxhat - xhat * mean_dxhat_xhat) * inv_std).astype(self.inputs[0].dtype, copy=False)
+            gx = dxhat - mean_dxhat
+            gx -= xhat * mean_dxhat_xhat
+            gx *= inv_std
+            gx = gx.astype(self.inputs[0].dtype, copy=False)
         grads = [gx]
         if self.has_weight:
             grads.append(self.affine_grad(len(grads), gy * xhat))
