@@ -221,6 +221,13 @@ def test_backend_erf_is_float64_accurate(device):
     grid = np.concatenate([np.linspace(-6, 6, 1201), [-1e-8, 0.0, 1e-8, 30.0, -30.0]])
     got = mdl.backend(device).to_host(mdl.backend(device).erf(mdl.backend(device).asarray(grid)))
     np.testing.assert_allclose(got, [math.erf(v) for v in grid], rtol=1e-14, atol=1e-300)
+    # a large array, which the CPU backend splits over its threads: every part written, float32 kept
+    large = np.random.default_rng(8).standard_normal(300_001).astype(np.float32) * 3
+    backend = mdl.backend(device)
+    got = backend.to_host(backend.erf(backend.asarray(large)))
+    from scipy.special import erf
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, erf(large))
 
 
 def test_gelu_at_known_points(device):
