@@ -20,8 +20,7 @@ def twin_check(torch, mine, theirs, inputs, call=lambda m, *xs: m(*xs), seed=0, 
     output: outputs, input gradients and every parameter gradient must agree."""
     mine.astype(mdl.float64)
     theirs.double()
-    missing, unexpected = theirs.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in mine.state_dict().items()},
-                                                 strict=True)
+    theirs.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in mine.state_dict().items()}, strict=True)
     differentiable = differentiable or [a.dtype.kind == "f" for a in inputs]
     xm = [mdl.tensor(a, requires_grad=d) if a is not None else None for a, d in zip(inputs, differentiable)]
     xt = [torch.tensor(a, requires_grad=bool(d)) if a is not None else None for a, d in zip(inputs, differentiable)]

@@ -47,20 +47,20 @@ class ScaledDotProductAttention(Function):
         if self.allowed is not None:
             scores = _forbid(xp, scores, self.allowed)
         p = _safe_softmax_(self.backend, scores)
-        kept = p
-        self.keep = None
+        kept, keep = p, None
         if self.dropout_p > 0:
-            self.keep = self.backend.bernoulli(p.shape, 1.0 - self.dropout_p).astype(p.dtype) * (1.0 / (1.0 - self.dropout_p))
-            kept = p * self.keep
-        self.saved = (q, k, v, p, kept)
+            keep = self.backend.bernoulli(p.shape, 1.0 - self.dropout_p).astype(p.dtype)
+            keep *= 1.0 / (1.0 - self.dropout_p)  # the kept weights scaled up: inverted dropout
+            kept = p * keep
+        self.saved = (q, k, v, p, kept, keep)
         return kept @ v
 
     def backward(self, gy):
-        q, k, v, p, kept = self.saved
+        q, k, v, p, kept, keep = self.saved
         xp, needs = self.xp, self.needs_grad
         ds = gy @ xp.swapaxes(v, -1, -2)  # dP, turned into dS in place
-        if self.keep is not None:
-            ds *= self.keep
+        if keep is not None:
+            ds *= keep
         ds -= (ds * p).sum(axis=-1, keepdims=True)  # the softmax's backward, row by row:
         ds *= p                                      # dS = P * (dP - Σ_keys dP * P)
         gq = unbroadcast((ds @ k) * self.scale, q.shape, q.dtype) if needs[0] else None

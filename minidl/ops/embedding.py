@@ -37,7 +37,8 @@ def embedding(indices, weight, padding_idx=None):
     """
     weight = float_arg("embedding", "weight", weight)
     if weight.ndim != 2:
-        raise ShapeError(f"embedding: weight must be a matrix (num_embeddings, embedding_dim), got shape {weight.shape}")
+        raise ShapeError(f"embedding: weight must be a matrix (num_embeddings, embedding_dim), got shape "
+                         f"{weight.shape}")
     backend, n = weight._backend, weight.shape[0]
     if isinstance(indices, Tensor):
         if indices._backend is not backend:
