@@ -30,7 +30,8 @@ def erf_float32(x, parallel):
         for start in range(first * BLOCK, min(last * BLOCK, flat_x.size), BLOCK):
             stop = min(start + BLOCK, flat_x.size)
             n = stop - start
-            xs = np.clip(flat_x[start:stop], -4.0, 4.0, out=v[:n], casting="unsafe")  # float64 from here
+            xs = np.maximum(flat_x[start:stop], -4.0, out=v[:n])  # float64 from here; clipped to [-4, 4]
+            np.minimum(xs, 4.0, out=xs)                            # (two ufuncs: np.clip's wrapper is slow)
             x2 = np.multiply(xs, xs, out=v2[:n])
             num, den = p[:n], q[:n]
             num.fill(_P[-1])
