@@ -27,8 +27,10 @@ from minidl.tensor import Tensor
 
 
 class ScaledDotProductAttention(Function):
-    """y = P' @ v,  P = softmax(S),  S = q @ kᵀ · scale + mask,  P' = P * keep / (1 - p)  (dropout, keep ~ B(1 - p));
+    """y = P @ v,  P = softmax(q kᵀ · scale + mask);   dL/dv = Pᵀ @ dL/dy,  dL/dq = dS @ k · scale,
+    dL/dk = dSᵀ @ q · scale,  dS = P * (dP - Σ dP * P),  dP = dL/dy @ vᵀ.
 
+    With dropout, P' = P * keep / (1 - p) (keep ~ Bernoulli(1 - p)) replaces P in y = P' @ v:
         dL/dv = P'ᵀ @ dL/dy,   dP = (dL/dy @ vᵀ) * keep / (1 - p),   dS = P * (dP - Σ_keys dP * P),
         dL/dq = dS @ k · scale,   dL/dk = dSᵀ @ q · scale,   dL/dmask = dS      (batch axes summed back)
     q: (..., L, E), k: (..., S, E), v: (..., S, Ev), float mask (an input): broadcastable to (..., L, S);

@@ -7,8 +7,9 @@ from minidl.tensor import Tensor
 
 
 class Embedding(Function):
-    """y[..., :] = weight[indices[...], :];   dL/dweight[r] = Σ of dL/dy[...] over the positions whose index
-    is r (repeated indices add up), 0 for rows never picked and for the row `padding_idx`.
+    """y = weight[indices];   dL/dweight[r] = Σ dL/dy over the positions whose index is r (0 at padding_idx).
+
+    Repeated indices add up; rows never picked and the row `padding_idx` get 0.
     indices: integers of any shape (...); weight: (num_embeddings, dim); y: (..., dim). Keeps the indices."""
 
     def __init__(self, indices, padding_idx):

@@ -12,11 +12,10 @@ from minidl.ops.inputs import float_arg, tensor_arg
 
 
 class LayerNorm(Function):
-    """xhat = (x - mean) * inv_std,  inv_std = 1 / sqrt(var + eps),  y = weight * xhat + bias, with the
-    mean and biased var over the last k axes (n elements per sample);
+    """y = weight * xhat + bias,  xhat = (x - mean) * inv_std;
+    dL/dx = inv_std * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)),  dxhat = dL/dy * weight.
 
-        dxhat = dL/dy * weight
-        dL/dx = inv_std * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))    (means over the last k axes)
+    mean, biased var and the means in dL/dx: over the last k axes of each sample; inv_std = 1 / sqrt(var + eps);
         dL/dweight = Σ dL/dy * xhat,    dL/dbias = Σ dL/dy                    (Σ: over the leading axes)
     x: (..., *normalized_shape); weight, bias: normalized_shape or absent. Saves xhat, inv_std, weight.
     """
