@@ -1,7 +1,7 @@
 """`Sequential`: layers applied one after the other."""
 
 from minidl import anomaly
-from minidl.errors import ArgumentError, ArgumentTypeError
+from minidl.errors import ArgumentTypeError
 from minidl.nn.activation import ReLU
 from minidl.nn.conv import Conv2d
 from minidl.nn.module import Module
@@ -64,6 +64,12 @@ def _fusable(*layers):
     return not any(layer._forward_hooks for layer in layers) and not anomaly._enabled.get()
 
 
+# -- ModuleList and ModuleDict: containers of submodules for a forward that uses them its own way ----------
+import numbers  # noqa: E402
+
+from minidl.errors import ArgumentError  # noqa: E402
+
+
 class ModuleList(Module):
     """A list of modules, registered as submodules "0", "1", ... (their parameters are the list's).
 
@@ -78,9 +84,9 @@ class ModuleList(Module):
             self.extend(modules)
 
     def _index(self, index):
-        if not isinstance(index, int) or isinstance(index, bool):
+        if not isinstance(index, numbers.Integral) or isinstance(index, bool):
             raise ArgumentTypeError(f"ModuleList indices must be ints or slices, got {type(index).__name__}")
-        n = len(self._modules)
+        n, index = len(self._modules), int(index)
         if not -n <= index < n:
             raise IndexError(f"ModuleList index {index} is out of range for a list of {n} modules")
         return index % n
