@@ -27,8 +27,8 @@ from minidl.tensor import Tensor
 
 
 class ScaledDotProductAttention(Function):
-    """y = P @ v,  P = softmax(q kᵀ · scale + mask);   dL/dv = Pᵀ @ dL/dy,  dL/dq = dS @ k · scale,
-    dL/dk = dSᵀ @ q · scale,  dS = P * (dP - Σ dP * P),  dP = dL/dy @ vᵀ.
+    """y = P @ v,  P = softmax(q kᵀ · scale + mask);   dL/dv = Pᵀ @ dL/dy,  dL/dq = dS @ k · scale,  dL/dk = ...
+    ... dSᵀ @ q · scale,  with dS = P * (dP - Σ dP * P),  dP = dL/dy @ vᵀ.
 
     With dropout, P' = P * keep / (1 - p) (keep ~ Bernoulli(1 - p)) replaces P in y = P' @ v:
         dL/dv = P'ᵀ @ dL/dy,   dP = (dL/dy @ vᵀ) * keep / (1 - p),   dS = P * (dP - Σ_keys dP * P),
@@ -48,7 +48,7 @@ class ScaledDotProductAttention(Function):
             scores = _add_into(scores, mask[0])
         if self.allowed is not None:
             scores = _forbid(xp, scores, self.allowed)
-        p = _safe_softmax_(self.backend, scores)
+        p = _safe_softmax_(xp, scores)
         kept, keep = p, None
         if self.dropout_p > 0:
             keep = self.backend.bernoulli(p.shape, 1.0 - self.dropout_p).astype(p.dtype)
@@ -95,15 +95,14 @@ def _forbid(xp, scores, allowed):
     return xp.where(allowed, scores, -math.inf)
 
 
-def _safe_softmax_(backend, scores):
+def _safe_softmax_(xp, scores):
     """softmax over the last axis, computed in place in `scores`; a row of -inf (every key forbidden)
     gives zeros instead of NaN (0/0)."""
-    last = (scores.ndim - 1,)
-    m = backend.reduce(scores, "max", last)
+    m = scores.max(axis=-1, keepdims=True)
     m[m == -math.inf] = 0
     scores -= m
-    backend.xp.exp(scores, out=scores)
-    total = backend.reduce(scores, "sum", last)
+    xp.exp(scores, out=scores)
+    total = scores.sum(axis=-1, keepdims=True)
     total[total == 0] = 1
     scores /= total
     return scores

@@ -12,8 +12,8 @@ from minidl.ops.inputs import float_arg, tensor_arg
 
 
 class LayerNorm(Function):
-    """y = weight * xhat + bias,  xhat = (x - mean) * inv_std;
-    dL/dx = inv_std * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)),  dxhat = dL/dy * weight.
+    """y = weight * xhat + bias,  xhat = (x - mean) * inv_std;   dL/dx = inv_std * (dxhat - mean(dxhat) - ...
+    ... xhat * mean(dxhat * xhat)),  with dxhat = dL/dy * weight.
 
     mean, biased var and the means in dL/dx: over the last k axes of each sample; inv_std = 1 / sqrt(var + eps);
         dL/dweight = Σ dL/dy * xhat,    dL/dbias = Σ dL/dy                    (Σ: over the leading axes)
