@@ -1,7 +1,10 @@
-"""`Sequential`: layers applied one after the other."""
+"""`Sequential`: layers applied one after the other; `ModuleList` and `ModuleDict`: submodules that a forward
+uses its own way."""
+
+import numbers
 
 from minidl import anomaly
-from minidl.errors import ArgumentTypeError
+from minidl.errors import ArgumentError, ArgumentTypeError
 from minidl.nn.activation import ReLU
 from minidl.nn.conv import Conv2d
 from minidl.nn.module import Module
@@ -62,12 +65,6 @@ def _fusable(*layers):
     if type(layers[-1]) is not MaxPool2d or type(layers[-2]) is not ReLU:
         return False
     return not any(layer._forward_hooks for layer in layers) and not anomaly._enabled.get()
-
-
-# -- ModuleList and ModuleDict: containers of submodules for a forward that uses them its own way ----------
-import numbers  # noqa: E402
-
-from minidl.errors import ArgumentError  # noqa: E402
 
 
 class ModuleList(Module):
