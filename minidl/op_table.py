@@ -84,6 +84,36 @@ def np_log_softmax(x, axis=-1):
     return x - np_logsumexp(x, axis=axis, keepdims=True)
 
 
+def np_gelu(x):
+    from scipy.special import erf
+
+    return 0.5 * x * (1 + erf(x / np.sqrt(2)))
+
+
+def np_gelu_tanh(x):
+    return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
+
+
+def np_layer_norm(x, weight, bias, normalized_shape):
+    axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
+    xhat = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + 1e-5)
+    return xhat * weight + bias
+
+
+def np_attention(q, k, v, *mask, attn_mask=None, is_causal=False):
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask:
+        attn_mask = mask[0]
+    if is_causal:
+        attn_mask = np.tri(q.shape[-2], k.shape[-2], dtype=bool)
+    if attn_mask is not None:
+        scores = np.where(attn_mask, scores, -np.inf) if attn_mask.dtype == bool else scores + attn_mask
+    m = scores.max(axis=-1, keepdims=True)
+    e = np.exp(scores - np.where(np.isfinite(m), m, 0))
+    total = e.sum(axis=-1, keepdims=True)
+    return (e / np.where(total == 0, 1, total)) @ v  # a row with every key forbidden: zeros (PyTorch >= 2.5)
+
+
 # -- PyTorch spellings of NumPy's arguments ---------------------------------------------------------------
 def dims(axis, ndim):
     """NumPy's axis (None, an int or a tuple) as torch's dim (None means every axis)."""
@@ -93,6 +123,16 @@ def dims(axis, ndim):
 def torch_reduce(name):
     """T.sum / T.mean / T.amax / T.amin / T.logsumexp with NumPy's axis and keepdims."""
     return lambda T, x, axis, keepdims: getattr(T, name)(x, dim=dims(axis, x.ndim), keepdim=keepdims)
+
+
+def torch_prod(T, x, axis, keepdims):
+    """prod over NumPy's axes: torch.prod takes one dim at a time (the last first keeps the numbering)."""
+    if x.ndim == 0:
+        return x.clone()
+    for a in sorted(dims(axis, x.ndim) if isinstance(axis, tuple) or axis is None else (axis,),
+                    key=lambda a: a % x.ndim, reverse=True):
+        x = T.prod(x, dim=a, keepdim=keepdims)
+    return x
 
 
 def torch_pad(T, x, pad_width):
@@ -127,6 +167,24 @@ def torch_batch_norm(T, x, *affine, training):
 LABELS = np.array([0, 2, 1, 2])               # class indices for 4 rows of 3 logits
 BINARY = np.array([0.0, 1.0, 1.0, 0.0])       # 0/1 targets for 4 probabilities
 COND = np.array([[True, False, True, False], [False, True, True, False], [True, True, False, False]])
+
+def mdl_attention(q, k, v, *mask, attn_mask=None, is_causal=False):
+    if mask:
+        attn_mask = mask[0]
+    elif attn_mask is not None:
+        attn_mask = on_device_of(q, attn_mask)
+    return mdl.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, is_causal=is_causal)
+
+
+def torch_attention(T, q, k, v, *mask, attn_mask=None, is_causal=False):
+    if mask:
+        attn_mask = mask[0]
+    elif attn_mask is not None:
+        attn_mask = T.as_tensor(attn_mask)
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])  # PyTorch's kernels want one batch shape
+    q, k, v = (t.expand(*batch, *t.shape[-2:]) for t in (q, k, v))
+    return T.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, is_causal=is_causal)
+
 
 # -- the table ---------------------------------------------------------------------------------------------
 OPS = [
@@ -224,6 +282,23 @@ OPS = [
            example(normal(4, 3), index=slice(3, 0, -2))),
     OpCase("getitem_repeated", lambda x, index: x[index], lambda x, index: x[index], torch_index,
            example(normal(4, 3), index=[0, 0, 2])),
+    # sequence-model ops (issue 21)
+    OpCase("sin", mdl.sin, np.sin, lambda T, x: T.sin(x), example(normal(3, 4))),
+    OpCase("cos", mdl.cos, np.cos, lambda T, x: T.cos(x), example(normal(3, 4))),
+    OpCase("prod", mdl.prod, np.prod, torch_prod, example(normal(3, 4), axis=1, keepdims=False)),
+    OpCase("gelu", lambda x: F.gelu(x), np_gelu, lambda T, x: T.nn.functional.gelu(x), example(normal(3, 4))),
+    OpCase("gelu_tanh", lambda x: F.gelu(x, approximate="tanh"), np_gelu_tanh,
+           lambda T, x: T.nn.functional.gelu(x, approximate="tanh"), example(normal(3, 4))),
+    OpCase("layer_norm", lambda x, w, b, normalized_shape: F.layer_norm(x, normalized_shape, w, b), np_layer_norm,
+           lambda T, x, w, b, normalized_shape: T.nn.functional.layer_norm(x, normalized_shape, w, b),
+           example(normal(2, 3, 4), normal(4), normal(4), normalized_shape=(4,))),
+    OpCase("embedding", lambda w, indices: F.embedding(on_device_of(w, indices), w), lambda w, indices: w[indices],
+           lambda T, w, indices: T.nn.functional.embedding(T.as_tensor(indices), w),
+           example(normal(5, 3), indices=np.array([[0, 2, 2], [4, 1, 0]]))),
+    OpCase("scaled_dot_product_attention", mdl_attention, np_attention, torch_attention,
+           example(normal(2, 3, 4), normal(2, 5, 4), normal(2, 5, 2), is_causal=True)),
+    OpCase("scaled_dot_product_attention_float_mask", mdl_attention, np_attention, torch_attention,
+           example(normal(3, 4), normal(5, 4), normal(5, 2), normal(3, 5))),
     # casts between floating dtypes (the output dtype is the one asked for)
     OpCase("astype_float32", lambda x: x.astype(mdl.float32), lambda x: x.astype(np.float32),
            lambda T, x: x.to(T.float32), eps=1e-2, out_dtype=np.float32),

@@ -354,6 +354,15 @@ class Tensor:
     def matmul(self, other):
         return ops.matmul(self, other)
 
+    def sin(self):
+        return ops.sin(self)
+
+    def cos(self):
+        return ops.cos(self)
+
+    def prod(self, axis=None, keepdims=False):
+        return ops.prod(self, axis, keepdims)
+
 
 autograd._make_tensor = Tensor._make  # the engine wraps its results through this (autograd cannot import Tensor)
 

@@ -228,6 +228,65 @@ def fixed_index(index, min_side=4):
     return arrays(shape).map(lambda x: ((x,), {"index": index}))
 
 
+# -- inputs of the sequence-model ops (issue 21): prod with zeros, GELU, LayerNorm, embedding, attention -------
+@st.composite
+def prod_inputs(draw):
+    """One array with some exact zeros (none, one or several per slice), an axis and keepdims. Values stay
+    in [-2, 2]: the product is linear in each element, so central differences are exact even at 0."""
+    shape = draw(small_shapes())
+    values = st.one_of(st.floats(-2.0, 2.0, allow_nan=False), st.just(0.0))
+    return (draw(hnp.arrays(np.float64, shape, elements=values)),), \
+        {"axis": draw(axes(len(shape))), "keepdims": draw(st.booleans())}
+
+
+@st.composite
+def layer_norm_inputs(draw):
+    """x (..., *normalized_shape) with 1 or 2 normalized trailing axes, weight and bias of that shape; the
+    affine arrays are always drawn (the op's no-affine form is tested in tests/test_sequence_ops.py)."""
+    shape = draw(small_shapes(min_dims=1))
+    k = draw(st.integers(1, min(2, len(shape))))
+    normalized = shape[len(shape) - k:]
+    x = draw(arrays(shape, min_value=-3.0, max_value=3.0).filter(lambda a: a.size < 2 or np.ptp(a) > 0.1))
+    return (x, draw(arrays(normalized, min_value=-2.0, max_value=2.0)),
+            draw(arrays(normalized, min_value=-2.0, max_value=2.0))), {"normalized_shape": normalized}
+
+
+@st.composite
+def embedding_inputs(draw):
+    """A weight (num, dim) and integer indices of any small shape, repeats likely. No padding_idx here: its
+    row gets no gradient by convention, which is not the derivative gradcheck measures (its own tests are in
+    tests/test_sequence_ops.py)."""
+    num, dim = draw(st.integers(1, 5)), draw(st.integers(1, 4))
+    indices = draw(hnp.arrays(np.int64, small_shapes(max_dims=2), elements=st.integers(0, num - 1)))
+    return (draw(arrays((num, dim))),), {"indices": indices}
+
+
+@st.composite
+def attention_inputs(draw, float_mask_input=False):
+    """q (..., L, E), k (..., S, E), v (..., S, Ev) with broadcasting batch axes, and one of: no mask, a
+    boolean mask (True = may attend; some rows maybe all False), a float mask, is_causal. With
+    `float_mask_input`, a finite float mask (..., L, S) is a fourth differentiable input."""
+    l, s, e, ev = (draw(st.integers(1, 4)) for _ in range(4))
+    bq, bk, bv = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=2, max_side=3)).input_shapes
+    values = {"min_value": -2.0, "max_value": 2.0}
+    arrays_ = [draw(arrays(bq + (l, e), **values)), draw(arrays(bk + (s, e), **values)),
+               draw(arrays(bv + (s, ev), **values))]
+    if float_mask_input:
+        arrays_.append(draw(arrays((l, s), **values)))
+        return tuple(arrays_), {}
+    kind = draw(st.sampled_from(["none", "bool", "float", "causal"]))
+    kwargs = {}
+    if kind == "bool":
+        kwargs["attn_mask"] = draw(hnp.arrays(np.bool_, st.sampled_from([(l, s), (1, l, s), (l, 1)])))
+    elif kind == "float":
+        mask = draw(arrays((l, s), **values))
+        kwargs["attn_mask"] = np.where(draw(hnp.arrays(np.bool_, (l, s))), mask, -np.inf)
+    elif kind == "causal":
+        kwargs["is_causal"] = True
+    return tuple(arrays_), kwargs
+
+
+
 # -- a strategy per core op of the table ---------------------------------------------------------------------
 POSITIVE = {"min_value": 0.5, "max_value": 10.0}
 NONZERO = {"away_from": (0.0,), "margin": 0.5}
@@ -256,6 +315,11 @@ STRATEGIES = {
     # indexing: basic and integer-array; repeated indices add their gradients
     "getitem": index_inputs(), "getitem_reversed": fixed_index(slice(None, None, -1)),
     "getitem_step_back": fixed_index(slice(3, 0, -2)), "getitem_repeated": fixed_index([0, 0, 2]),
+    # sequence-model ops (issue 21)
+    "sin": unary(), "cos": unary(), "prod": prod_inputs(), "gelu": unary(), "gelu_tanh": unary(),
+    "layer_norm": layer_norm_inputs(), "embedding": embedding_inputs(),
+    "scaled_dot_product_attention": attention_inputs(),
+    "scaled_dot_product_attention_float_mask": attention_inputs(float_mask_input=True),
     # casts between floating dtypes (the output dtype is the one asked for)
     "astype_float32": unary(), "astype_float64": unary(),
 }
