@@ -108,6 +108,12 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self.data.shape[0]
 
+    def __iter__(self):
+        """The rows along the first axis, each `t[i]` (differentiable), as iterating a NumPy array."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (ops.getitem(self, i) for i in range(self.data.shape[0]))
+
     # -- autograd ------------------------------------------------------------------------------------
     def backward(self, grad=None, retain_graph=False):
         """Compute the gradient of this tensor w.r.t. every leaf that requires grad.
