@@ -18,7 +18,7 @@ import re
 import numpy as np
 
 from minidl import anomaly
-from minidl.errors import DeviceError, DTypeError, GraphError, ShapeError
+from minidl.errors import ArgumentTypeError, DeviceError, DTypeError, GraphError, ShapeError
 
 # ---------------------------------------------------------------------------------------------------
 # Grad mode: the one global switch, kept in a context variable (thread- and task-local).
@@ -87,23 +87,26 @@ class Function:
 
     def __call__(self, *inputs):
         # The hot path of every op: kept to a few attribute reads (it runs once per node).
-        backend = inputs[0]._backend
-        if len(inputs) == 1:
-            arrays = (inputs[0].data,)
-            needs_grad = _ONE_NEEDS if inputs[0]._requires_grad else _ONE_NEEDS_NOT
-        elif len(inputs) == 2:
-            a, b = inputs
-            if b._backend is not backend:
-                raise _device_mismatch(self, inputs)
-            arrays = (a.data, b.data)
-            needs_grad = _TWO_NEEDS[a._requires_grad][b._requires_grad]
-        else:
-            for x in inputs:
-                if x._backend is not backend:
+        try:
+            backend = inputs[0]._backend
+            if len(inputs) == 1:
+                arrays = (inputs[0].data,)
+                needs_grad = _ONE_NEEDS if inputs[0]._requires_grad else _ONE_NEEDS_NOT
+            elif len(inputs) == 2:
+                a, b = inputs
+                if b._backend is not backend:
                     raise _device_mismatch(self, inputs)
-            arrays = tuple([x.data for x in inputs])
-            needs_grad = tuple([x._requires_grad for x in inputs])
-            needs_grad = _CANONICAL.get(needs_grad, needs_grad)  # one shared tuple: less for the GC
+                arrays = (a.data, b.data)
+                needs_grad = _TWO_NEEDS[a._requires_grad][b._requires_grad]
+            else:
+                for x in inputs:
+                    if x._backend is not backend:
+                        raise _device_mismatch(self, inputs)
+                arrays = tuple([x.data for x in inputs])
+                needs_grad = tuple([x._requires_grad for x in inputs])
+                needs_grad = _CANONICAL.get(needs_grad, needs_grad)  # one shared tuple: less for the GC
+        except AttributeError:  # an input that is no Tensor (free unless raised): the one rule for them
+            return self(*tensor_inputs(self, inputs))
         self.backend = backend
         try:
             out = self.forward(*arrays)
@@ -150,6 +153,51 @@ class Function:
         return f"<{self.name} backward>"
 
 
+def tensor_inputs(fn, inputs):
+    """The inputs of Function `fn` as Tensors, by the rule of `as_tensor_arguments`."""
+    if all(isinstance(x, Tensor) for x in inputs):
+        raise GraphError(f"{fn.name}: an input Tensor lacks its attributes")  # a broken subclass, not user input
+    return as_tensor_arguments(_op_name(fn), _argument_names(fn, len(inputs)), inputs)
+
+
+def as_tensor_arguments(op, names, values):
+    """`values` (the arguments `names` of `op`) as Tensors: the one rule for what stands in for a Tensor.
+
+    A NumPy array or scalar, a Python number, or an array of the device (CuPy's) is a constant (no
+    gradient) on the device of the Tensor arguments, sharing the array's memory, as in `ndarray + tensor`;
+    None stays None (an optional argument); anything else (a list, a string) is an ArgumentTypeError
+    naming `op` and the argument.
+    """
+    from minidl.creation import as_tensor  # creation.py builds on tensor.py, which builds on this file
+
+    like = next((x for x in values if isinstance(x, Tensor)), None)
+    converted = []
+    for name, x in zip(names, values):
+        if x is None or isinstance(x, Tensor):
+            converted.append(x)
+        elif like is not None and (like._backend.is_array(x) or isinstance(x, (np.generic, int, float))):
+            converted.append(as_tensor(x, like))
+        elif isinstance(x, (np.ndarray, np.generic, int, float)):
+            converted.append(Tensor(x))
+        else:
+            raise ArgumentTypeError(f"{op}: argument {name!r} is a {type(x).__name__}; expected a Tensor (or a "
+                                    f"NumPy array, taken as a constant)")
+    return converted
+
+
+def tensor_argument(op, name, value):
+    """One argument `name` of `op` as a Tensor, by the rule of `as_tensor_arguments` (for functions that
+    look at their input, e.g. its shape, before they call a Function)."""
+    return value if isinstance(value, Tensor) else as_tensor_arguments(op, (name,), (value,))[0]
+
+
+def _argument_names(fn, count):
+    """Names of fn.forward's positional arguments, for messages (`x`, `weight`): 'number k' past them."""
+    code = type(fn).forward.__code__
+    names = list(code.co_varnames[1:code.co_argcount])
+    return [names[k] if k < len(names) else f"number {k + 1}" for k in range(count)]
+
+
 def forward_error(op, arrays, exc):
     """The minidl error for NumPy's `exc` raised by op `op` on `arrays`, or None to let `exc` through.
 
@@ -172,7 +220,7 @@ def forward_error(op, arrays, exc):
 
 def _op_name(fn):
     """The snake_case name users call an op by: LogSoftmax -> log_softmax."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", fn.name).lower()
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", fn.name.replace("ReLU", "Relu")).lower()
 
 
 def _device_mismatch(fn, inputs):

@@ -14,8 +14,11 @@ from minidl.tensor import Tensor
 
 
 def _pair(a, b):
-    """Two operands as Tensors: Python numbers become weak constants of the other side's dtype."""
+    """Two operands as Tensors: Python numbers become weak constants of the other side's dtype.
+    Neither a Tensor (mdl.maximum(array, array)): Function.__call__ applies the rule for non-Tensors."""
     if not isinstance(a, Tensor):
+        if not isinstance(b, Tensor):
+            return a, b
         a = as_tensor(a, b)
     elif not isinstance(b, Tensor):
         b = as_tensor(b, a)

@@ -6,7 +6,7 @@ operations on whole arrays. (A reduction over a reshaped (..., kh, ..., kw) view
 NumPy: its inner loops are only kw long.)
 """
 
-from minidl.autograd import Function, is_grad_enabled
+from minidl.autograd import Function, is_grad_enabled, tensor_argument
 from minidl.ops.activation import ReLU, relu_grad
 from minidl.errors import ArgumentError, DTypeError, ShapeError
 from minidl.ops.conv import _pair, add_windows_back, crop_spatial, pad_spatial, window
@@ -249,6 +249,7 @@ class AvgPool2d(Function):
 
 
 def _pool_arguments(op, x, kernel_size, stride, padding):
+    x = tensor_argument(op, "x", x)
     kernel_size = _pair(kernel_size, "kernel_size", op, minimum=1)
     stride = kernel_size if stride is None else _pair(stride, "stride", op, minimum=1)
     padding = _pair(padding, "padding", op)
@@ -262,7 +263,7 @@ def _pool_arguments(op, x, kernel_size, stride, padding):
     if h < kernel_size[0] or w < kernel_size[1]:
         raise ShapeError(f"{op}: kernel {kernel_size[0]}x{kernel_size[1]} is larger than the padded input "
                          f"{h}x{w} (input shape {x.shape}, padding {padding})")
-    return kernel_size, stride, padding
+    return x, kernel_size, stride, padding
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0):
@@ -273,7 +274,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     ReLU's input with the ReLU applied after it, as one node (MaxPool2dReLU): same values, same
     gradients, a quarter of the ReLU backward's work. x.retain_grad() turns this off for x.
     """
-    kernel_size, stride, padding = _pool_arguments("max_pool2d", x, kernel_size, stride, padding)
+    x, kernel_size, stride, padding = _pool_arguments("max_pool2d", x, kernel_size, stride, padding)
     keep_index = x.requires_grad and is_grad_enabled()  # inference skips the argmax bookkeeping
     source = x.grad_fn
     if keep_index and type(source) is ReLU and source.inputs is not None and not x._retains_grad:
@@ -287,12 +288,12 @@ def relu_max_pool2d(z, kernel_size, stride=None, padding=0):
     """max_pool2d(relu(z)) as one node (MaxPool2dReLU): the pool runs on z and the ReLU on the pooled
     output, a kh*kw-th of the size; the full-size relu(z) is never made. Same values and gradients as
     the two ops (nn.Sequential runs its ReLU -> MaxPool2d pairs through this)."""
-    kernel_size, stride, padding = _pool_arguments("max_pool2d", z, kernel_size, stride, padding)
+    z, kernel_size, stride, padding = _pool_arguments("max_pool2d", z, kernel_size, stride, padding)
     return MaxPool2dReLU(kernel_size, stride, padding, z.requires_grad and is_grad_enabled())(z)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
     """Average pooling of x (N, C, H, W); stride defaults to kernel_size; zero padding, counted in the
     average (PyTorch's count_include_pad=True). Returns (N, C, Ho, Wo)."""
-    kernel_size, stride, padding = _pool_arguments("avg_pool2d", x, kernel_size, stride, padding)
+    x, kernel_size, stride, padding = _pool_arguments("avg_pool2d", x, kernel_size, stride, padding)
     return AvgPool2d(kernel_size, stride, padding)(x)
