@@ -230,7 +230,10 @@ class ModelCheckpoint(Callback):
 
 
 class CSVLogger(Callback):
-    """Write one CSV row per epoch: `epoch` (0-based, as Keras) and every logged quantity.
+    """Write one CSV row per epoch: `epoch` and every logged quantity.
+
+    Epochs are numbered from 1, as the progress log, the plots and the report number them (Keras's
+    CSVLogger writes the 0-based index instead; History.epoch keeps those 0-based indices for Python).
 
     The file is rewritten at the start of training unless `append`; when `fit` resumes from a
     checkpoint, rows of the epochs before the checkpoint are kept and later ones replaced. Each row
@@ -253,7 +256,7 @@ class CSVLogger(Callback):
                 rows = list(csv.DictReader(f, delimiter=self.separator))
                 header = rows and list(rows[0].keys())
             if start > 0:
-                rows = [row for row in rows if int(row["epoch"]) < start]
+                rows = [row for row in rows if int(row["epoch"]) <= start]  # epochs 1..start came before
             if header:
                 self.fieldnames = header
                 buffer = io.StringIO()
@@ -271,7 +274,7 @@ class CSVLogger(Callback):
             self.fieldnames = ["epoch"] + list(logs)
             with open(self.path, "w", newline="") as f:
                 csv.DictWriter(f, self.fieldnames, delimiter=self.separator, lineterminator="\n").writeheader()
-        row = {"epoch": epoch, **{k: logs.get(k, "") for k in self.fieldnames if k != "epoch"}}
+        row = {"epoch": epoch + 1, **{k: logs.get(k, "") for k in self.fieldnames if k != "epoch"}}
         with open(self.path, "a", newline="") as f:
             csv.DictWriter(f, self.fieldnames, delimiter=self.separator, lineterminator="\n",
                            extrasaction="ignore").writerow(row)
