@@ -30,7 +30,7 @@ import time
 from minidl.errors import ArgumentError, ArgumentTypeError
 from minidl.metrics import lower_is_better
 from minidl.optim.lr_scheduler import ReduceLROnPlateau
-from minidl.serialization import atomic_write
+from minidl.serialization import atomic_write, save
 
 
 class Callback:
@@ -187,17 +187,20 @@ class ModelCheckpoint(Callback):
                         "ckpt-{epoch:02d}-{val_loss:.3f}.npz"
         monitor:        the logged quantity that decides what "best" is
         save_best_only: save only when `monitor` improves on the best so far (else: every epoch)
+        save_weights_only: write only the model's state dict (Keras's flag), for
+                        `model.load_state_dict(mdl.load(path))`; no resuming from it
         mode:           "min", "max" or "auto"
     """
 
     priority = 100  # after every other callback has updated its state for this epoch
 
-    def __init__(self, path, monitor="val_loss", save_best_only=True, mode="auto"):
+    def __init__(self, path, monitor="val_loss", save_best_only=True, save_weights_only=False, mode="auto"):
         if not isinstance(path, (str, os.PathLike)):
             raise ArgumentTypeError(f"ModelCheckpoint: path must be a file path (str or os.PathLike), got {path!r}")
         self.path = os.fspath(path)
         self.monitor = monitor
         self.save_best_only = bool(save_best_only)
+        self.save_weights_only = bool(save_weights_only)
         self.mode = resolve_mode("ModelCheckpoint", monitor, mode)
         self.best = math.inf if self.mode == "min" else -math.inf
         self.last_saved = None
@@ -219,7 +222,10 @@ class ModelCheckpoint(Callback):
         except (KeyError, IndexError, ValueError) as exc:
             raise ArgumentError(f"ModelCheckpoint: cannot fill in path {self.path!r} ({exc!r}); it may name "
                                 f"{{epoch}} and the logged quantities {sorted(logs)}") from exc
-        self.trainer.save_checkpoint(path)
+        if self.save_weights_only:
+            save(self.trainer.model.state_dict(), path)
+        else:
+            self.trainer.save_checkpoint(path)
         self.last_saved = path
 
     def state_dict(self):
