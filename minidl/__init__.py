@@ -27,3 +27,9 @@ from minidl.serialization import load, save
 from minidl import nn, optim  # noqa: F401,E402  (mdl.nn, mdl.optim after the core)
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):  # mdl.cat, mdl.unsqueeze, ...: PyTorch's names get a hint with NumPy's
+    from minidl.habits import FUNCTIONS, attribute_error
+
+    raise attribute_error("module 'minidl'", name, FUNCTIONS)

@@ -1,6 +1,7 @@
 """Activations: relu, leaky_relu, sigmoid, tanh, and the fused, stable softmax and log_softmax."""
 
 from minidl.autograd import Function
+from minidl.habits import keyword_error
 from minidl.ops.broadcast import normalize_axes
 
 
@@ -103,7 +104,9 @@ class Softmax(Function):
         return y * (gy - self.backend.reduce(gy * y, "sum", self.axis))
 
 
-def softmax(x, axis=-1):
+def softmax(x, axis=-1, **torch_keywords):
+    if torch_keywords:  # F.softmax(x, dim=1): PyTorch's keyword, answered with NumPy's
+        raise keyword_error("softmax", torch_keywords)
     return Softmax(normalize_axes(axis, x.ndim, "softmax"))(x)
 
 
@@ -129,5 +132,7 @@ class LogSoftmax(Function):
         return gy - self.xp.exp(y) * self.backend.reduce(gy, "sum", self.axis)
 
 
-def log_softmax(x, axis=-1):
+def log_softmax(x, axis=-1, **torch_keywords):
+    if torch_keywords:  # F.log_softmax(x, dim=1): PyTorch's keyword, answered with NumPy's
+        raise keyword_error("log_softmax", torch_keywords)
     return LogSoftmax(normalize_axes(axis, x.ndim, "log_softmax"))(x)
