@@ -157,7 +157,11 @@ def tensor_inputs(fn, inputs):
     """The inputs of Function `fn` as Tensors, by the rule of `as_tensor_arguments`."""
     if all(isinstance(x, Tensor) for x in inputs):
         raise GraphError(f"{fn.name}: an input Tensor lacks its attributes")  # a broken subclass, not user input
-    return as_tensor_arguments(_op_name(fn), _argument_names(fn, len(inputs)), inputs)
+    names = _argument_names(fn, len(inputs))
+    for name, x in zip(names, inputs):
+        if x is None:  # optional arguments never reach a Function as None
+            raise ArgumentTypeError(f"{_op_name(fn)}: argument {name!r} is None; expected a Tensor")
+    return as_tensor_arguments(_op_name(fn), names, inputs)
 
 
 def as_tensor_arguments(op, names, values):
