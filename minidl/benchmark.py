@@ -395,14 +395,18 @@ def write_outputs(results, out):
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(prog="minidl bench", description=__doc__.split("\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    from minidl.cli.args import Parser, float_in, output_folder, positive_int  # one-line errors, exit status 2
+
+    p = Parser(prog="minidl bench", description=__doc__.split("\n")[0],
+               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
-    p.add_argument("--batch-sizes", nargs="+", type=int, default=None, help="default: 64 128 256 512")
-    p.add_argument("--rounds", type=int, default=None, help="alternating blocks per backend (default 3)")
-    p.add_argument("--block", type=float, default=None, help="seconds per timed block (default 0.3)")
+    p.add_argument("--batch-sizes", nargs="+", type=positive_int, default=None, help="default: 64 128 256 512")
+    p.add_argument("--rounds", type=positive_int, default=None, help="alternating blocks per backend (default 3)")
+    p.add_argument("--block", type=float_in(0, None, low_open=True), default=None,
+                   help="seconds per timed block (default 0.3)")
     p.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
-    p.add_argument("--out", default="bench-results", help="folder for results.json, results.md, throughput.png")
+    p.add_argument("--out", type=output_folder, default="bench-results",
+                   help="folder for results.json, results.md, throughput.png")
     p.add_argument("--quick", action="store_true", help="smoke run: small batches, short blocks, one round")
     return p.parse_args(argv)
 
