@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 
 import minidl as mdl
+import minidl.nn as nn
 import minidl.nn.functional as F
 
 
@@ -131,6 +132,23 @@ _LATER = [
     ("F.layer_norm", lambda: F.layer_norm, call(x(2, 4), (4,), x(4), x(4))),
     ("F.embedding", lambda: F.embedding, call(classes(5, 6), x(6, 3))),
     ("F.scaled_dot_product_attention", lambda: F.scaled_dot_product_attention, call(x(2, 3, 4), x(2, 5, 4), x(2, 5, 4))),
+]
+
+# Layers, called as functions of their inputs (weights from mdl.manual_seed, fixed by the callers).
+_LATER += [
+    ("nn.Linear", lambda: lambda x: nn.Linear(3, 2).double()(x), call(x(4, 3))),
+    ("nn.Conv2d", lambda: lambda x: nn.Conv2d(2, 3, 3, padding=1).double()(x), call(x(2, 2, 4, 4))),
+    ("nn.BatchNorm1d", lambda: lambda x: nn.BatchNorm1d(3).double()(x), call(x(4, 3))),
+    ("nn.LayerNorm", lambda: lambda x: nn.LayerNorm(4).double()(x), call(x(2, 3, 4))),
+    ("nn.Embedding", lambda: lambda i: nn.Embedding(6, 3)(i), call(classes(5, 6))),
+    ("nn.RNN", lambda: lambda x, h: nn.RNN(3, 4).double()(x, h), call(x(5, 2, 3), x(1, 2, 4))),
+    ("nn.LSTM", lambda: lambda x: nn.LSTM(3, 4, num_layers=2).double()(x), call(x(5, 2, 3))),
+    ("nn.GRU", lambda: lambda x: nn.GRU(3, 4, batch_first=True).double()(x), call(x(2, 5, 3))),
+    ("nn.RNNCell", lambda: lambda x, h: nn.RNNCell(3, 4).double()(x, h), call(x(2, 3), x(2, 4))),
+    ("nn.LSTMCell", lambda: lambda x, h, c: nn.LSTMCell(3, 4).double()(x, (h, c)), call(x(2, 3), x(2, 4), x(2, 4))),
+    ("nn.GRUCell", lambda: lambda x, h: nn.GRUCell(3, 4).double()(x, h), call(x(2, 3), x(2, 4))),
+    ("nn.MultiheadAttention", lambda: lambda q, k, v: nn.MultiheadAttention(4, 2).double()(q, k, v),
+     call(x(3, 2, 4), x(5, 2, 4), x(5, 2, 4))),
 ]
 for _name, _get, _example in _LATER:
     try:

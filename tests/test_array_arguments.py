@@ -39,7 +39,8 @@ def test_arrays_are_constants_or_a_type_error(api):
             got = _run(api, *call)
         except TypeError as exc:  # the other half of the rule: a clear TypeError from minidl
             assert isinstance(exc, mdl.MinidlError), f"{api}: {exc!r}"
-            assert api.name.split(".")[-1].split("_")[0] in str(exc), f"{api}: the message names no function: {exc}"
+            name, message = (s.lower().replace("_", "") for s in (api.name.split(".")[-1], str(exc)))
+            assert name.split("2d")[0][:6] in message, f"{api}: the message names no function: {exc}"
             continue
         assert len(got) == len(expected)
         for g, e in zip(got, expected):
