@@ -82,3 +82,9 @@ def test_none_or_list_is_a_type_error_everywhere(junk):
             api.fn(*args, **kwargs)
         except mdl.MinidlError:
             pass
+
+
+def test_batch_norm_integer_statistics_are_a_dtype_error():
+    """Found by the fuzz: int64 running statistics leaked NumPy's casting error from the in-place update."""
+    with pytest.raises(mdl.DTypeError, match="running_mean must be floating point"):
+        F.batch_norm(mdl.randn(4, 3), np.zeros(3, np.int64), np.ones(3), training=True)

@@ -122,6 +122,8 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
                              f"(shape {x.shape}), got {t.shape}")
         if t._backend is not x._backend:
             raise DeviceError(f"batch_norm: input is on '{x.device}' but {name} is on '{t.device}'")
+        if t.dtype.kind != "f":  # the running statistics are updated in place with float values
+            raise DTypeError(f"batch_norm: {name} must be floating point, got {t.dtype}")
     affine = tuple(t for t in (weight, bias) if t is not None)
     if not training:
         if running_mean is None or running_var is None:
