@@ -18,7 +18,7 @@ import re
 import numpy as np
 
 from minidl import anomaly
-from minidl.errors import ArgumentTypeError, DeviceError, DTypeError, GraphError, ShapeError
+from minidl.errors import DeviceError, DTypeError, GraphError, ShapeError
 
 # ---------------------------------------------------------------------------------------------------
 # Grad mode: the one global switch, kept in a context variable (thread- and task-local).
@@ -154,52 +154,10 @@ class Function:
 
 
 def tensor_inputs(fn, inputs):
-    """The inputs of Function `fn` as Tensors, by the rule of `as_tensor_arguments`."""
-    if all(isinstance(x, Tensor) for x in inputs):
-        raise GraphError(f"{fn.name}: an input Tensor lacks its attributes")  # a broken subclass, not user input
-    names = _argument_names(fn, len(inputs))
-    for name, x in zip(names, inputs):
-        if x is None:  # optional arguments never reach a Function as None
-            raise ArgumentTypeError(f"{_op_name(fn)}: argument {name!r} is None; expected a Tensor")
-    return as_tensor_arguments(_op_name(fn), names, inputs)
+    """The inputs of Function `fn` as Tensors, by the one rule in minidl/arguments.py."""
+    from minidl.arguments import function_inputs  # the error path only
 
-
-def as_tensor_arguments(op, names, values):
-    """`values` (the arguments `names` of `op`) as Tensors: the one rule for what stands in for a Tensor.
-
-    A NumPy array or scalar, a Python number, or an array of the device (CuPy's) is a constant (no
-    gradient) on the device of the Tensor arguments, sharing the array's memory, as in `ndarray + tensor`;
-    None stays None (an optional argument); anything else (a list, a string) is an ArgumentTypeError
-    naming `op` and the argument.
-    """
-    from minidl.creation import as_tensor  # creation.py builds on tensor.py, which builds on this file
-
-    like = next((x for x in values if isinstance(x, Tensor)), None)
-    converted = []
-    for name, x in zip(names, values):
-        if x is None or isinstance(x, Tensor):
-            converted.append(x)
-        elif like is not None and (like._backend.is_array(x) or isinstance(x, (np.generic, int, float))):
-            converted.append(as_tensor(x, like))
-        elif isinstance(x, (np.ndarray, np.generic, int, float)):
-            converted.append(Tensor(x))
-        else:
-            raise ArgumentTypeError(f"{op}: argument {name!r} is a {type(x).__name__}; expected a Tensor (or a "
-                                    f"NumPy array, taken as a constant)")
-    return converted
-
-
-def tensor_argument(op, name, value):
-    """One argument `name` of `op` as a Tensor, by the rule of `as_tensor_arguments` (for functions that
-    look at their input, e.g. its shape, before they call a Function)."""
-    return value if isinstance(value, Tensor) else as_tensor_arguments(op, (name,), (value,))[0]
-
-
-def _argument_names(fn, count):
-    """Names of fn.forward's positional arguments, for messages (`x`, `weight`): 'number k' past them."""
-    code = type(fn).forward.__code__
-    names = list(code.co_varnames[1:code.co_argcount])
-    return [names[k] if k < len(names) else f"number {k + 1}" for k in range(count)]
+    return function_inputs(fn, _op_name(fn), inputs)
 
 
 def forward_error(op, arrays, exc):

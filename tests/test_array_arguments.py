@@ -1,6 +1,6 @@
 """A NumPy array where a public function expects a Tensor: a constant Tensor or a TypeError naming the function.
 
-The rule (API.md) has one home, `minidl.autograd.as_tensor_arguments`; this checks it over every public function
+The rule (API.md) has one home, minidl/arguments.py; this checks it over every public function
 of API.md that takes tensors (tests/api_functions.py). The reference is the same call with Tensors.
 """
 

@@ -157,7 +157,7 @@ def check_against_numpy(mdl_fn, np_fn, what):
 KNOWN = {
     # None or a list where a Tensor goes: the functions that read x.ndim / x.shape before calling their Function
     # (sum, softmax, concatenate, F.linear, F.conv2d, ...) leak an AttributeError; Functions called directly
-    # (exp, relu, ...) give the ArgumentTypeError. Fix: `autograd.tensor_argument` at each such entry.
+    # (exp, relu, ...) give the ArgumentTypeError. Fix: `minidl.arguments.tensor_argument` at each such entry.
     # xfail: tests/test_array_arguments.py::test_none_or_list_is_a_type_error_everywhere.
     "none_or_list_arguments": ["none", "list"],
 }

@@ -8,7 +8,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "minidl"
 # Lowest first. Modules in one layer may import each other.
 LAYERS = [
     {"errors", "backend"},
-    {"autograd", "tensor", "creation", "random", "cuda", "anomaly"},
+    {"autograd", "tensor", "creation", "random", "cuda", "anomaly", "arguments", "habits"},
     {"ops"},
     {"gradcheck", "testing", "serialization"},
     {"nn"},

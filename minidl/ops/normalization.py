@@ -8,7 +8,8 @@ and TensorFlow call 1 - momentum the "decay"). The running variance uses the unb
 (divided by n - 1); the normalisation itself uses the biased one (divided by n).
 """
 
-from minidl.autograd import Function, as_tensor_arguments
+from minidl.arguments import as_tensor_arguments
+from minidl.autograd import Function
 from minidl.errors import ArgumentError, DeviceError, DTypeError, ShapeError
 
 

@@ -6,7 +6,8 @@ operations on whole arrays. (A reduction over a reshaped (..., kh, ..., kw) view
 NumPy: its inner loops are only kw long.)
 """
 
-from minidl.autograd import Function, is_grad_enabled, tensor_argument
+from minidl.arguments import tensor_argument
+from minidl.autograd import Function, is_grad_enabled
 from minidl.ops.activation import ReLU, relu_grad
 from minidl.errors import ArgumentError, DTypeError, ShapeError
 from minidl.ops.conv import _pair, add_windows_back, crop_spatial, pad_spatial, window

@@ -6,7 +6,8 @@ puts the reduced axes back (size 1), then broadcasts the gradient over them.
 
 import numbers
 
-from minidl.autograd import Function, tensor_argument
+from minidl.arguments import tensor_argument
+from minidl.autograd import Function
 from minidl.errors import ArgumentTypeError, ShapeError
 from minidl.ops.broadcast import kept_dims_shape, normalize_axes
 from minidl.tensor import Tensor
