@@ -1,6 +1,8 @@
 """Shared fixtures: the devices every device-aware test runs on, and the PyTorch reference."""
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -18,6 +20,7 @@ if not os.environ.get("MINIDL_DATA") and _BESIDE.is_dir():
 HAVE_DATA = bool(os.environ.get("MINIDL_DATA"))
 if not HAVE_DATA:
     os.environ["MINIDL_DATA"] = tempfile.mkdtemp(prefix="minidl-no-data-")
+    atexit.register(shutil.rmtree, os.environ["MINIDL_DATA"], ignore_errors=True)
 NO_DATA_REASON = ("needs the downloaded data sets: set MINIDL_DATA to the folder that holds them (mnist/, "
                   "fashion-mnist/, ...; see the README's Datasets section)")
 
