@@ -18,6 +18,7 @@ import os
 import time
 
 import minidl as mdl
+from minidl.cli.args import Parser, device
 from minidl.data import DataLoader, TensorDataset
 from minidl.data.datasets import FASHION_MNIST_CLASSES
 from minidl.data.transforms import Compose, Normalize, RandomHorizontalFlip, RandomShift
@@ -27,7 +28,7 @@ from minidl.zoo import build_model, loss_for, make_optimizer, prepare_data
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])  # argparse, with one-line errors
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=0.04)
@@ -46,7 +47,7 @@ def main(argv=None):
                         help="what early stopping watches (and the epoch whose weights are kept)")
     parser.add_argument("--no-test", action="store_true",
                         help="for tuning: report the best validation accuracy and leave the test set untouched")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", type=device, default="cpu")  # cuda without a GPU: one line, exit 2
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="out")
     parser.add_argument("--quick", action="store_true", help="2,000 training images, one epoch (smoke test)")

@@ -7,7 +7,6 @@ activation and gradient statistics, with a deliberately broken network for contr
 Every picture is written under --out; the Monitor's reports are printed and saved as text.
 """
 
-import argparse
 import os
 
 import matplotlib
@@ -19,6 +18,7 @@ import minidl as mdl  # noqa: E402
 import minidl.nn as nn  # noqa: E402
 import minidl.nn.functional as F  # noqa: E402
 import minidl.optim as optim  # noqa: E402
+from minidl.cli.args import Parser, device  # noqa: E402
 from minidl.data import train_val_test_split  # noqa: E402
 from minidl.data.datasets import load_digits  # noqa: E402
 from minidl.optim.lr_scheduler import CosineAnnealingLR  # noqa: E402
@@ -46,12 +46,12 @@ def build_broken_mlp():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])  # argparse, with one-line errors
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--every", type=int, default=5, help="the Monitor records every N-th batch")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", type=device, default="cpu")  # cuda without a GPU: one line, exit 2
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=os.path.join("out", "inside"))
     parser.add_argument("--quick", action="store_true", help="two epochs on a subset, for smoke tests")

@@ -6,22 +6,22 @@ The same run as `minidl train --dataset mnist` (whose defaults these are), writt
 Trainer so each step shows: data, model, loss, optimizer, callbacks, fit, test once.
 """
 
-import argparse
 import os
 import time
 
 import minidl as mdl
+from minidl.cli.args import Parser, device
 from minidl.train import CSVLogger, EarlyStopping, Trainer
 from minidl.zoo import build_model, loss_for, make_optimizer, prepare_data
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])  # argparse, with one-line errors
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--dropout", type=float, default=0.2)
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", type=device, default="cpu")  # cuda without a GPU: one line, exit 2
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="out")
     parser.add_argument("--quick", action="store_true", help="2,000 training images, one epoch (smoke test)")

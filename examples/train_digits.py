@@ -5,7 +5,6 @@
 The training loop is written out in full: forward, loss, backward, step; validation every epoch.
 """
 
-import argparse
 import os
 
 import matplotlib
@@ -18,6 +17,7 @@ from tqdm import tqdm  # noqa: E402
 import minidl as mdl  # noqa: E402
 import minidl.nn as nn  # noqa: E402
 import minidl.optim as optim  # noqa: E402
+from minidl.cli.args import Parser, device  # noqa: E402
 from minidl.data import DataLoader, TensorDataset, train_val_test_split  # noqa: E402
 from minidl.data.datasets import load_digits  # noqa: E402
 
@@ -44,11 +44,11 @@ def evaluate(model, loader, loss_fn):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])  # argparse, with one-line errors
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=0.05)
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", type=device, default="cpu")  # cuda without a GPU: one line, exit 2
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="out")
     parser.add_argument("--quick", action="store_true", help="two epochs, for smoke tests")

@@ -16,6 +16,7 @@ from minidl.creation import (arange, bool_, eye, float32, float64, full, int64, 
 from minidl.anomaly import detect_anomaly
 from minidl.errors import (AnomalyError, ArgumentError, ArgumentTypeError, DeviceError, DTypeError, GradcheckError,
                            GraphError, MinidlError, SerializationError, ShapeError)
+from minidl.errors import IndexOutOfRangeError
 from minidl.ops import (abs, argmax, argmin, clip, concatenate, exp, expand_dims, flatten, leaky_relu, log,
                         log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum, pad, relu, reshape,
                         sigmoid, softmax, sqrt, squeeze, stack, sum, tanh, transpose, var, where)
@@ -28,3 +29,9 @@ from minidl.serialization import load, save
 from minidl import nn, optim  # noqa: F401,E402  (mdl.nn, mdl.optim after the core)
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):  # mdl.cat, mdl.unsqueeze, ...: PyTorch's names get a hint with NumPy's
+    from minidl.habits import FUNCTIONS, attribute_error
+
+    raise attribute_error("module 'minidl'", name, FUNCTIONS)

@@ -89,23 +89,26 @@ class Function:
 
     def __call__(self, *inputs):
         # The hot path of every op: kept to a few attribute reads (it runs once per node).
-        backend = inputs[0]._backend
-        if len(inputs) == 1:
-            arrays = (inputs[0].data,)
-            needs_grad = _ONE_NEEDS if inputs[0]._requires_grad else _ONE_NEEDS_NOT
-        elif len(inputs) == 2:
-            a, b = inputs
-            if b._backend is not backend:
-                raise _device_mismatch(self, inputs)
-            arrays = (a.data, b.data)
-            needs_grad = _TWO_NEEDS[a._requires_grad][b._requires_grad]
-        else:
-            for x in inputs:
-                if x._backend is not backend:
+        try:
+            backend = inputs[0]._backend
+            if len(inputs) == 1:
+                arrays = (inputs[0].data,)
+                needs_grad = _ONE_NEEDS if inputs[0]._requires_grad else _ONE_NEEDS_NOT
+            elif len(inputs) == 2:
+                a, b = inputs
+                if b._backend is not backend:
                     raise _device_mismatch(self, inputs)
-            arrays = tuple([x.data for x in inputs])
-            needs_grad = tuple([x._requires_grad for x in inputs])
-            needs_grad = _CANONICAL.get(needs_grad, needs_grad)  # one shared tuple: less for the GC
+                arrays = (a.data, b.data)
+                needs_grad = _TWO_NEEDS[a._requires_grad][b._requires_grad]
+            else:
+                for x in inputs:
+                    if x._backend is not backend:
+                        raise _device_mismatch(self, inputs)
+                arrays = tuple([x.data for x in inputs])
+                needs_grad = tuple([x._requires_grad for x in inputs])
+                needs_grad = _CANONICAL.get(needs_grad, needs_grad)  # one shared tuple: less for the GC
+        except AttributeError:  # an input that is no Tensor (free unless raised): the one rule for them
+            return self(*tensor_inputs(self, inputs))
         self.backend = backend
         try:
             out = self.forward(*arrays)
@@ -153,6 +156,11 @@ class Function:
         return f"<{self.name} backward>"
 
 
+def tensor_inputs(fn, inputs):
+    """The inputs of Function `fn` as Tensors, by the one rule in minidl/arguments.py (the error path only)."""
+    return _function_inputs(fn, _op_name(fn), inputs)
+
+
 def forward_error(op, arrays, exc):
     """The minidl error for NumPy's `exc` raised by op `op` on `arrays`, or None to let `exc` through.
 
@@ -175,7 +183,7 @@ def forward_error(op, arrays, exc):
 
 def _op_name(fn):
     """The snake_case name users call an op by: LogSoftmax -> log_softmax."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", fn.name).lower()
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", fn.name.replace("ReLU", "Relu")).lower()
 
 
 def _device_mismatch(fn, inputs):
@@ -324,4 +332,7 @@ def device_array(backend, array, where):
 # tensor.py fills this slot when it defines Tensor: autograd is the layer below tensor and imports
 # nothing from it (the dependency order is backend -> autograd -> tensor -> creation -> ops).
 _make_tensor = None
+# How the engine turns non-Tensor inputs (NumPy arrays, numbers) into Tensors or a clear TypeError:
+# `arguments.function_inputs`, which builds on Tensor; minidl/arguments.py fills this slot.
+_function_inputs = None
 _op_watchers = anomaly._enabled

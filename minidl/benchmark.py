@@ -210,6 +210,29 @@ def time_phases(runner, min_time, warmup=2, min_steps=3):
     return [total / n for total in totals]
 
 
+UNSTABLE_SPREAD = 0.25  # (slowest - fastest) / median round above this: the figure is flagged as unstable
+
+
+def round_spread(times):
+    """(slowest - fastest) / median of the rounds' times; None with fewer than 2 rounds (nothing to compare)."""
+    if len(times) < 2:
+        return None
+    return (max(times) - min(times)) / statistics.median(times)
+
+
+def split_of_step(step, phases):
+    """The step's time divided among forward, backward and update in the proportions `phases` measured.
+
+    The phases are timed in a block of their own, with a synchronisation between them (which the step
+    does not have), so their sum is not the step's time, and in short blocks it is noisy: its proportions
+    are the measurement, and the parts then add up to the step exactly.
+    """
+    total = sum(phases)
+    if total <= 0:
+        return [step / len(phases)] * len(phases)
+    return [step * p / total for p in phases]
+
+
 def alternate(fns, rounds, min_time, sync=None):
     """Time each of `fns` (name -> zero-argument callable) in alternating blocks of >= `min_time` s.
 
@@ -316,12 +339,15 @@ def run(models=MODELS, batch_sizes=(64, 256), rounds=3, block=0.3, backends=None
                               sync={key: r.sync for key, r in runners.items()})
             for (framework, device), runner in runners.items():
                 step = statistics.median(times[(framework, device)])
-                split = time_phases(runner, block)
+                phases = time_phases(runner, block)
+                split = split_of_step(step, phases)
                 flops = matmul_flops(model, batch)
                 entry = {"model": model, "batch": batch, "framework": framework, "device": device,
                          "ms_per_step": step * 1e3, "ms_per_step_rounds": [t * 1e3 for t in times[(framework, device)]],
                          "samples_per_s": batch / step,
                          "split_ms": dict(zip(("forward", "backward", "update"), (s * 1e3 for s in split))),
+                         "phases_measured_ms": dict(zip(("forward", "backward", "update"), (s * 1e3 for s in phases))),
+                         "round_spread": round_spread(times[(framework, device)]),
                          "matmul_gflop_per_step": flops / 1e9,
                          "fraction_of_gemm_rate": flops / step / results["gemm_flops"][device]}
                 torch_key = ("torch", device)
@@ -329,6 +355,10 @@ def run(models=MODELS, batch_sizes=(64, 256), rounds=3, block=0.3, backends=None
                     ratios = [a / b for a, b in zip(times[(framework, device)], times[torch_key])]
                     entry["ratio_to_torch"] = statistics.median(ratios)
                     entry["ratio_to_torch_rounds"] = ratios
+                    ratio_spread = round_spread(ratios)
+                    if ratio_spread is not None:
+                        entry["round_spread"] = max(entry["round_spread"], ratio_spread)
+                entry["unstable"] = entry["round_spread"] is not None and entry["round_spread"] > UNSTABLE_SPREAD
                 results["runs"].append(entry)
                 log(_format_line(entry))
     return results
@@ -339,7 +369,16 @@ def _format_line(e):
     s = e["split_ms"]
     return (f"{e['model']:>5} batch {e['batch']:>4}  {e['framework']:>6} {e['device']:<4} {e['ms_per_step']:8.3f} ms/step"
             f"  {e['samples_per_s']:9.0f} samples/s  fwd/bwd/upd {s['forward']:.3f}/{s['backward']:.3f}/"
-            f"{s['update']:.3f} ms  {100 * e['fraction_of_gemm_rate']:5.1f}% of GEMM rate{ratio}")
+            f"{s['update']:.3f} ms  {100 * e['fraction_of_gemm_rate']:5.1f}% of GEMM rate{ratio}{_stability(e)}")
+
+
+def _stability(e):
+    """A warning after an unstable figure: the rounds' range, and what to do."""
+    if not e.get("unstable"):
+        return ""
+    rounds = e["ms_per_step_rounds"]
+    return (f"  UNSTABLE: rounds {min(rounds):.3f}-{max(rounds):.3f} ms (spread {100 * e['round_spread']:.0f}% > "
+            f"{100 * UNSTABLE_SPREAD:.0f}%); rerun on a quiet machine or with more --rounds / a longer --block")
 
 
 def markdown_table(results):
@@ -349,6 +388,8 @@ def markdown_table(results):
     for e in results["runs"]:
         s = e["split_ms"]
         ratio = f"{e['ratio_to_torch']:.2f}x" if "ratio_to_torch" in e else ""
+        if e.get("unstable"):
+            ratio += f" (unstable: rounds spread {100 * e['round_spread']:.0f}%)"
         lines.append(f"| {e['model']} | {e['batch']} | {e['framework']} {e['device']} | {e['ms_per_step']:.3f} | "
                      f"{e['samples_per_s']:.0f} | {s['forward']:.3f} / {s['backward']:.3f} / {s['update']:.3f} | "
                      f"{100 * e['fraction_of_gemm_rate']:.1f} | {ratio} |")
@@ -399,14 +440,18 @@ def write_outputs(results, out):
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(prog="minidl bench", description=__doc__.split("\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    from minidl.cli.args import Parser, float_in, output_folder, positive_int  # one-line errors, exit status 2
+
+    p = Parser(prog="minidl bench", description=__doc__.split("\n")[0],
+               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
-    p.add_argument("--batch-sizes", nargs="+", type=int, default=None, help="default: 64 128 256 512")
-    p.add_argument("--rounds", type=int, default=None, help="alternating blocks per backend (default 3)")
-    p.add_argument("--block", type=float, default=None, help="seconds per timed block (default 0.3)")
+    p.add_argument("--batch-sizes", nargs="+", type=positive_int, default=None, help="default: 64 128 256 512")
+    p.add_argument("--rounds", type=positive_int, default=None, help="alternating blocks per backend (default 3)")
+    p.add_argument("--block", type=float_in(0, None, low_open=True), default=None,
+                   help="seconds per timed block (default 0.3)")
     p.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
-    p.add_argument("--out", default="bench-results", help="folder for results.json, results.md, throughput.png")
+    p.add_argument("--out", type=output_folder, default="bench-results",
+                   help="folder for results.json, results.md, throughput.png")
     p.add_argument("--quick", action="store_true", help="smoke run: small batches, short blocks, one round")
     return p.parse_args(argv)
 
@@ -421,6 +466,12 @@ def main(argv=None):
         batch_sizes, rounds, block = args.batch_sizes or [64, 128, 256, 512], args.rounds or 3, args.block or 0.3
     results = run(args.models, batch_sizes, rounds, block, available_backends(not args.no_torch))
     out = write_outputs(results, args.out)
+    unstable = [e for e in results["runs"] if e["unstable"]]
+    if unstable:
+        print(f"warning: {len(unstable)} of {len(results['runs'])} figures are unstable (their rounds spread more than "
+              f"{100 * UNSTABLE_SPREAD:.0f}%: see UNSTABLE above); do not read their ratios as a speed difference")
+    elif rounds < 2:
+        print("note: one round per figure, so their stability was not measured (use --rounds 3 or more)")
     print(f"wrote {out / 'results.json'}, {out / 'results.md'}, {out / 'throughput.png'}")
     return 0
 

@@ -7,6 +7,8 @@ Which one to raise at a public entry point (the message names the function or la
 expected and what came):
     ShapeError      wrong shape, size or number of dimensions (also axes out of range, empty inputs
                     a reduction cannot handle, indices out of bounds)
+    IndexOutOfRangeError  an index that does not fit the tensor (a ShapeError that is also an IndexError,
+                    as NumPy's: `for row in t` and `list(t)` stop on it)
     DTypeError      wrong data type (an integer tensor asked for gradients, a string where numbers go)
     DeviceError     operands on different devices, or an unknown/unavailable device
     ArgumentError   an argument of the right type with a value outside its allowed range
@@ -22,6 +24,10 @@ class MinidlError(Exception):
 
 class ShapeError(MinidlError, ValueError):
     """An array or tensor has the wrong shape for the operation or layer."""
+
+
+class IndexOutOfRangeError(ShapeError, IndexError):
+    """An index does not fit the tensor (out of range, too many indices): `except IndexError` catches it."""
 
 
 class DTypeError(MinidlError, TypeError):

@@ -42,7 +42,8 @@ def save(obj, path):
 def atomic_write(path, write):
     """Call `write(file)` on a temporary file next to `path`, then rename it to `path`.
 
-    The rename is atomic on POSIX and Windows: readers see the old file or the new one, never half."""
+    The rename is atomic on POSIX and Windows: readers see the old file or the new one, never half.
+    The file gets the mode any new file gets (0o666 less the umask), not mkstemp's private 0o600."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
@@ -52,11 +53,19 @@ def atomic_write(path, write):
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, new_file_mode())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def new_file_mode():
+    """The permission bits open() gives a new file: 0o666 less the process's umask (e.g. 0o644 for 022)."""
+    umask = os.umask(0o022)  # reading the umask means setting it: put it straight back
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def load(path, device=None):

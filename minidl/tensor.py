@@ -10,6 +10,7 @@ from minidl import autograd
 from minidl.arrays import to_array
 from minidl.backend import get_backend
 from minidl.errors import DTypeError, GraphError, ShapeError
+from minidl.habits import METHODS, attribute_error, keyword_error
 
 
 _new_object = object.__new__
@@ -107,6 +108,15 @@ class Tensor:
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.data.shape[0]
+
+    def __getattr__(self, name):  # only for names Tensor lacks: a hint for PyTorch's (view, unsqueeze, ...)
+        raise attribute_error("'Tensor' object", name, METHODS)
+
+    def __iter__(self):
+        """The rows along the first axis, each `t[i]` (differentiable), as iterating a NumPy array."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (ops.getitem(self, i) for i in range(self.data.shape[0]))
 
     # -- autograd ------------------------------------------------------------------------------------
     def backward(self, grad=None, retain_graph=False):
@@ -273,28 +283,44 @@ class Tensor:
         return ops.not_equal(self, other)
 
     # -- differentiable methods (NumPy names and semantics) -------------------------------------------------
-    def sum(self, axis=None, keepdims=False):
+    def sum(self, axis=None, keepdims=False, **torch_keywords):
+        if torch_keywords:  # dim=, keepdim=: PyTorch's names, answered with NumPy's
+            raise keyword_error("sum", torch_keywords)
         return ops.sum(self, axis, keepdims)
 
-    def mean(self, axis=None, keepdims=False):
+    def mean(self, axis=None, keepdims=False, **torch_keywords):
+        if torch_keywords:  # dim=, keepdim=: PyTorch's names, answered with NumPy's
+            raise keyword_error("mean", torch_keywords)
         return ops.mean(self, axis, keepdims)
 
-    def max(self, axis=None, keepdims=False):
+    def max(self, axis=None, keepdims=False, **torch_keywords):
+        if torch_keywords:  # dim=, keepdim=: PyTorch's names, answered with NumPy's
+            raise keyword_error("max", torch_keywords)
         return ops.max(self, axis, keepdims)
 
-    def min(self, axis=None, keepdims=False):
+    def min(self, axis=None, keepdims=False, **torch_keywords):
+        if torch_keywords:  # dim=, keepdim=: PyTorch's names, answered with NumPy's
+            raise keyword_error("min", torch_keywords)
         return ops.min(self, axis, keepdims)
 
-    def var(self, axis=None, ddof=0, keepdims=False):
+    def var(self, axis=None, ddof=0, keepdims=False, **torch_keywords):
+        if torch_keywords:  # dim=, keepdim=: PyTorch's names, answered with NumPy's
+            raise keyword_error("var", torch_keywords)
         return ops.var(self, axis, ddof, keepdims)
 
-    def logsumexp(self, axis=None, keepdims=False):
+    def logsumexp(self, axis=None, keepdims=False, **torch_keywords):
+        if torch_keywords:  # dim=, keepdim=: PyTorch's names, answered with NumPy's
+            raise keyword_error("logsumexp", torch_keywords)
         return ops.logsumexp(self, axis, keepdims)
 
-    def argmax(self, axis=None, keepdims=False):
+    def argmax(self, axis=None, keepdims=False, **torch_keywords):
+        if torch_keywords:  # dim=, keepdim=: PyTorch's names, answered with NumPy's
+            raise keyword_error("argmax", torch_keywords)
         return ops.argmax(self, axis, keepdims)
 
-    def argmin(self, axis=None, keepdims=False):
+    def argmin(self, axis=None, keepdims=False, **torch_keywords):
+        if torch_keywords:  # dim=, keepdim=: PyTorch's names, answered with NumPy's
+            raise keyword_error("argmin", torch_keywords)
         return ops.argmin(self, axis, keepdims)
 
     def exp(self):
@@ -327,10 +353,14 @@ class Tensor:
     def tanh(self):
         return ops.tanh(self)
 
-    def softmax(self, axis=-1):
+    def softmax(self, axis=-1, **torch_keywords):
+        if torch_keywords:  # dim=, keepdim=: PyTorch's names, answered with NumPy's
+            raise keyword_error("softmax", torch_keywords)
         return ops.softmax(self, axis)
 
-    def log_softmax(self, axis=-1):
+    def log_softmax(self, axis=-1, **torch_keywords):
+        if torch_keywords:  # dim=, keepdim=: PyTorch's names, answered with NumPy's
+            raise keyword_error("log_softmax", torch_keywords)
         return ops.log_softmax(self, axis)
 
     def reshape(self, *shape):
@@ -342,10 +372,14 @@ class Tensor:
     def flatten(self):
         return ops.flatten(self)
 
-    def expand_dims(self, axis):
+    def expand_dims(self, axis, **torch_keywords):
+        if torch_keywords:
+            raise keyword_error("expand_dims", torch_keywords)
         return ops.expand_dims(self, axis)
 
-    def squeeze(self, axis=None):
+    def squeeze(self, axis=None, **torch_keywords):
+        if torch_keywords:  # dim=, keepdim=: PyTorch's names, answered with NumPy's
+            raise keyword_error("squeeze", torch_keywords)
         return ops.squeeze(self, axis)
 
     def pad(self, pad_width):

@@ -1,6 +1,9 @@
 """Shared fixtures: the devices every device-aware test runs on, and the PyTorch reference."""
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -8,8 +11,27 @@ from hypothesis import HealthCheck, settings
 
 import minidl as mdl
 
-# The real datasets live beside the checkout (CI exports the same); tests never download.
-os.environ.setdefault("MINIDL_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+# The real data sets: the folder $MINIDL_DATA names (CI sets it), else shared/data beside the checkout when it
+# exists. Without either, tests marked `needs_data` skip (saying so) and MINIDL_DATA points at an empty temporary
+# folder, so that no test writes beside the clone or into the user's cache. Tests never download.
+_BESIDE = Path(__file__).resolve().parents[2] / "shared" / "data"
+if not os.environ.get("MINIDL_DATA") and _BESIDE.is_dir():
+    os.environ["MINIDL_DATA"] = str(_BESIDE)
+HAVE_DATA = bool(os.environ.get("MINIDL_DATA"))
+if not HAVE_DATA:
+    os.environ["MINIDL_DATA"] = tempfile.mkdtemp(prefix="minidl-no-data-")
+    atexit.register(shutil.rmtree, os.environ["MINIDL_DATA"], ignore_errors=True)
+NO_DATA_REASON = ("needs the downloaded data sets: set MINIDL_DATA to the folder that holds them (mnist/, "
+                  "fashion-mnist/, ...; see the README's Datasets section)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "needs_data: needs the downloaded data sets ($MINIDL_DATA); skips without")
+
+
+def pytest_runtest_setup(item):
+    if not HAVE_DATA and item.get_closest_marker("needs_data") is not None:
+        pytest.skip(NO_DATA_REASON)
 
 # "ci" (the default) draws the same examples on every run, so a CI result is reproducible; "slow" explores
 # (HYPOTHESIS_PROFILE=slow python -m pytest ...).

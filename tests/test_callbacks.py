@@ -177,7 +177,7 @@ def test_resume_from_checkpoint_matches_an_uninterrupted_run(tmp_path):
             np.testing.assert_array_equal(opt["state"][i][field], value)
     assert second.optimizer.param_groups[0]["lr"] == ref.optimizer.param_groups[0]["lr"]
     rows = list(csv.DictReader(open(path.with_suffix(".csv"))))
-    assert [int(r["epoch"]) for r in rows] == list(range(6))  # rows of the lost partial epoch replaced
+    assert [int(r["epoch"]) for r in rows] == list(range(1, 7))  # rows of the lost partial epoch replaced
 
 
 def test_resume_rejects_a_plain_state_dict(tmp_path):

@@ -1,6 +1,7 @@
 """Ready-made data sets (minidl.data.datasets): the real files, SHA-256 checks, missing files, downloads.
 
-The real files live in ../shared/data (MINIDL_DATA in CI). Nothing here downloads from the internet:
+The real files live in $MINIDL_DATA (see tests/conftest.py; tests marked `needs_data` skip without it).
+Nothing here downloads from the internet:
 damaged and missing files are made in tmp_path, and downloads go to a local HTTP server or to an
 address where nothing listens.
 """
@@ -20,9 +21,8 @@ from minidl.data import ChecksumError, DatasetNotFoundError, IDXError, datasets
 from minidl.data.download import DataFile, data_home, fetch
 from minidl.data.idx import IMAGES_MAGIC, LABELS_MAGIC, read_idx, write_idx
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-needs_shared_data = pytest.mark.skipif(
-    not SHARED_DATA.is_dir(), reason=f"the real data sets are not at {SHARED_DATA} (see shared/data/README.md)")
+SHARED_DATA = Path(os.environ["MINIDL_DATA"])  # set by tests/conftest.py
+needs_shared_data = pytest.mark.needs_data
 UNREACHABLE = ("http://127.0.0.1:9/",)  # the discard port: nothing answers
 
 

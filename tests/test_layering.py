@@ -17,7 +17,7 @@ LAYERS = [
     {"backend", "anomaly"},
     {"autograd", "arrays"},   # arrays: data -> backend array (dtypes, devices), what Tensor(data) needs
     {"tensor"},
-    {"creation", "random", "cuda"},
+    {"creation", "random", "cuda", "arguments", "habits"},
     {"ops"},
     {"gradcheck", "testing", "serialization"},
     {"nn"},

@@ -308,7 +308,7 @@ def test_csv_logger(tmp_path):
     path = tmp_path / "log.csv"
     h = trainer(callbacks=[CSVLogger(path)]).fit((X, y), val=(X, y), epochs=3)
     rows = list(csv.DictReader(open(path)))
-    assert [int(r["epoch"]) for r in rows] == [0, 1, 2]
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3]  # 1-based, as the log and the plots
     assert list(rows[0]) == ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr"]
     assert [float(r["val_loss"]) for r in rows] == pytest.approx(h["val_loss"])
 

@@ -57,3 +57,32 @@ def float_in(low, high, low_open=False, high_open=True):
         return value
 
     return parse
+
+
+def device(text):
+    """A device that works here: "cpu", or "cuda" with a working GPU (argparse type, for the examples too)."""
+    import minidl as mdl
+    from minidl.backend import normalize_device
+    from minidl.errors import DeviceError
+
+    try:
+        name = normalize_device(text)
+    except DeviceError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if name == "cuda" and not mdl.cuda.is_available():
+        raise argparse.ArgumentTypeError("cuda: no working GPU here (CuPy: pip install 'minidl[gpu]' on a machine with "
+                                         "a CUDA GPU; 'minidl info' says what was found); use --device cpu")
+    return name
+
+
+def output_folder(text):
+    """A folder to write into: it may exist (as a folder) or be created (argparse type); checked before any work."""
+    import os
+
+    if os.path.exists(text) and not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text}: is a file, not a folder")
+    try:
+        os.makedirs(text, exist_ok=True)
+    except OSError as error:
+        raise argparse.ArgumentTypeError(f"{text}: cannot create the folder ({error.strerror})") from None
+    return text

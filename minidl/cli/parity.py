@@ -30,6 +30,13 @@ def run(args):
     devices = tuple(d.strip() for d in args.devices.split(","))
     if len(devices) != 2:
         raise UsageError(f"--devices needs two devices such as cpu,cuda, got {args.devices!r}")
+    from minidl.backend import normalize_device
+
+    for name in devices:
+        try:
+            normalize_device(name)
+        except mdl.DeviceError as error:
+            raise UsageError(f"--devices {args.devices}: {error}") from None
     if "cuda" in devices and not mdl.cuda.is_available():
         raise UsageError("--devices includes cuda, but no working GPU was found (CuPy: pip install 'minidl[gpu]'); "
                          "try --devices cpu,strict to exercise the check on the CPU stand-in device")

@@ -96,7 +96,7 @@ def run(args, argv):
     try:
         data = prepare_data(args.dataset, seed=args.seed, limit=limit)
     except DataError as error:
-        print(f"minidl train: error: {str(error).splitlines()[0]}", file=sys.stderr)
+        print(f"minidl train: error: {error}", file=sys.stderr)  # every line: where to get the files, too
         return 1
     try:
         model = build_model(settings["model"], data, dropout=settings["dropout"])
@@ -125,9 +125,12 @@ def run(args, argv):
         X = np.concatenate([data.X_train, data.X_val])
         y = np.concatenate([data.y_train, data.y_val])
         print(f"{args.kfold}-fold cross-validation on the {len(y)} training and validation samples ...")
-        cv = cross_validate(lambda: make_trainer(build_model(settings["model"], data, dropout=settings["dropout"])),
-                            X, y, k=args.kfold, seed=args.seed, epochs=settings["epochs"],
-                            batch_size=settings["batch_size"], metrics=metrics, device=args.device)
+        try:
+            cv = cross_validate(lambda: make_trainer(build_model(settings["model"], data, dropout=settings["dropout"])),
+                                X, y, k=args.kfold, seed=args.seed, epochs=settings["epochs"],
+                                batch_size=settings["batch_size"], metrics=metrics, device=args.device)
+        except mdl.ArgumentError as error:  # too few samples for k folds (e.g. --limit): the arguments' fault
+            raise UsageError(f"--kfold {args.kfold}: {error}") from None
         print(f"cross-validation: {cv.summary()}")
 
     mdl.manual_seed(args.seed)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from minidl.data.errors import ChecksumError, DatasetNotFoundError
+from minidl.serialization import new_file_mode
 
 _CHUNK = 1 << 20
 TIMEOUT_S = 30
@@ -117,7 +118,7 @@ def _download(url, path, file, progress):
                     out.write(chunk)
                     bar.update(len(chunk))
         verify(tmp, file, source=url)
-        os.chmod(tmp, 0o644)  # mkstemp made it private; a data file is readable by all, as others are
+        os.chmod(tmp, new_file_mode())  # mkstemp made it private; the user's umask decides, as for any file
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -15,7 +15,7 @@ import numpy as np
 
 from minidl.backend import get_backend
 from minidl.creation import normalize_dtype
-from minidl.data.dataset import fetch_batch
+from minidl.data.dataset import TensorDataset, fetch_batch
 from minidl.errors import ArgumentError, ArgumentTypeError, DTypeError
 from minidl.tensor import Tensor
 
@@ -25,6 +25,7 @@ class DataLoader:
 
     Args:
         dataset:    a Dataset (or anything with `len()` and `[i]`); samples are tuples like `(x, y)`.
+                    A tuple of arrays `(X, y)` (the form Trainer.fit takes) is `TensorDataset(X, y)`.
         batch_size: samples per batch; the last batch is smaller unless `drop_last`.
         shuffle:    a new random order every epoch (from the loader's generator) instead of 0..N-1.
         drop_last:  drop the last batch when it is smaller than `batch_size`.
@@ -44,6 +45,8 @@ class DataLoader:
                  device="cpu", float_dtype=np.float32):
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
             raise ArgumentError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
+        if isinstance(dataset, tuple) and dataset and all(hasattr(a, "shape") for a in dataset):
+            dataset = TensorDataset(*dataset)  # (X, y) as Trainer.fit takes it: the rows are the samples
         if not (hasattr(dataset, "__len__") and (hasattr(dataset, "__getitem__") or hasattr(dataset, "get_batch"))):
             raise ArgumentTypeError(f"DataLoader: dataset must be a Dataset (anything with len() and [i]), e.g. "
                                     f"TensorDataset(X, y); got {type(dataset).__name__}")

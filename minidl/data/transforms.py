@@ -1,5 +1,8 @@
 """Batch transforms for images `(N, C, H, W)`: `t(batch, rng) -> batch` of the same shape and dtype.
 
+One image `(C, H, W)` is transformed as a whole, as torchvision does (one decision for all its
+channels): `t(image, rng) -> image`.
+
     augment = Compose([RandomCrop(28, padding=2), RandomHorizontalFlip(0.5), Normalize(0.2860, 0.3530)])
     loader = DataLoader(train, batch_size=128, shuffle=True, seed=0, transform=augment)
 
@@ -20,7 +23,10 @@ class Transform:
     """Base class: `__call__(batch, rng)` accepts a NumPy Generator, an int seed or None (minidl's generator)."""
 
     def __call__(self, batch, rng=None):
-        return self.apply(batch, as_generator(rng))
+        rng = as_generator(rng)
+        if getattr(batch, "ndim", None) == 3:  # one image (C, H, W): a batch of one, not C images
+            return self.apply(batch[None], rng)[0]
+        return self.apply(batch, rng)
 
     def apply(self, batch, rng):
         raise NotImplementedError
@@ -190,8 +196,17 @@ def _crop(batch, top, left, h, w):
 
 def _check_images(batch, name):
     if batch.ndim != 4:
-        raise ShapeError(f"{name} expects a batch of images (N, C, H, W), got shape {batch.shape}; "
-                         f"reshape flat rows first, e.g. X.reshape(-1, 1, 28, 28)")
+        raise ShapeError(f"{name} expects a batch of images (N, C, H, W) or one image (C, H, W), got shape "
+                         f"{batch.shape}{_reshape_hint(batch.shape)}")
+
+
+def _reshape_hint(shape):
+    """For flat rows (N, D) with D a square number, the reshape that makes them one-channel images."""
+    if len(shape) == 2:
+        side = int(round(shape[1] ** 0.5))
+        if side > 0 and side * side == shape[1]:
+            return f"; reshape flat rows into images first, e.g. X.reshape(-1, 1, {side}, {side})"
+    return ""
 
 
 def _check_probability(p, name):

@@ -4,6 +4,7 @@ Each is a differentiable op from `minidl.ops` or a short composition of them.
 """
 
 from minidl.errors import ArgumentError
+from minidl import ops
 from minidl.ops import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401
 from minidl.ops.matmul import linear  # noqa: F401  (y = x @ weightᵀ + bias, one fused node for 2-d x)
 # the ops behind the layers and losses (convolution, pooling, normalisation, dropout, losses)
@@ -23,12 +24,12 @@ from minidl.ops.layer_norm import layer_norm  # noqa: F401
 
 def l1_penalty(parameters):
     """Σ |w| over the given parameters (add λ·l1_penalty(model.parameters()) to a loss)."""
-    return _sum_over(parameters, lambda w: w.abs().sum())
+    return _sum_over(parameters, lambda w: ops.abs(w).sum())  # ops: Tensors or arrays (constants) alike
 
 
 def l2_penalty(parameters):
     """Σ w² over the given parameters (λ·l2_penalty gives the same gradient as weight_decay = 2λ)."""
-    return _sum_over(parameters, lambda w: (w * w).sum())
+    return _sum_over(parameters, lambda w: ops.mul(w, w).sum())
 
 
 def _sum_over(parameters, term):

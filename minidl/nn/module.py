@@ -14,7 +14,7 @@ from minidl import anomaly
 from minidl.autograd import no_grad
 from minidl.backend import get_backend
 from minidl.creation import normalize_dtype, to_array
-from minidl.errors import ArgumentTypeError, ShapeError
+from minidl.errors import ArgumentTypeError, SerializationError, ShapeError
 from minidl.nn.parameter import Parameter
 from minidl.nn.summary import summarize
 from minidl.tensor import Tensor
@@ -227,6 +227,11 @@ class Module:
         the parameter's device and dtype. With `strict`, missing and unexpected keys are errors; shape
         mismatches always are. Returns (missing_keys, unexpected_keys).
         """
+        if isinstance(state_dict, dict) and isinstance(state_dict.get("model"), dict) and "optimizer" in state_dict:
+            raise SerializationError(f"{type(self).__name__}.load_state_dict: this is a training checkpoint (from "
+                                     f"ModelCheckpoint or Trainer.save_checkpoint), not a state dict: use "
+                                     f"model.load_state_dict(mdl.load(path)['model']), or save with "
+                                     f"ModelCheckpoint(..., save_weights_only=True)")
         own = {}
         for module_name, module in self.named_modules():
             for registry in (module._parameters, module._buffers):

@@ -6,6 +6,7 @@ axis on the CPU) are in minidl/ops/fast/, chosen by `fast.choose` in the functio
 
 from minidl.autograd import Function
 from minidl.ops import fast
+from minidl.habits import keyword_error
 from minidl.ops.broadcast import normalize_axes
 
 
@@ -101,7 +102,9 @@ class Softmax(Function):
         return y * (gy - (gy * y).sum(axis=self.axis, keepdims=True))
 
 
-def softmax(x, axis=-1):
+def softmax(x, axis=-1, **torch_keywords):
+    if torch_keywords:  # F.softmax(x, dim=1): PyTorch's keyword, answered with NumPy's
+        raise keyword_error("softmax", torch_keywords)
     axes = normalize_axes(axis, x.ndim, "softmax")
     return (fast.choose("softmax", x._backend, x_shape=x.shape, axes=axes) or Softmax)(axes)(x)
 
@@ -127,6 +130,8 @@ class LogSoftmax(Function):
         return gy - self.xp.exp(y) * gy.sum(axis=self.axis, keepdims=True)
 
 
-def log_softmax(x, axis=-1):
+def log_softmax(x, axis=-1, **torch_keywords):
+    if torch_keywords:  # F.log_softmax(x, dim=1): PyTorch's keyword, answered with NumPy's
+        raise keyword_error("log_softmax", torch_keywords)
     axes = normalize_axes(axis, x.ndim, "log_softmax")
     return (fast.choose("log_softmax", x._backend, x_shape=x.shape, axes=axes) or LogSoftmax)(axes)(x)

@@ -15,8 +15,11 @@ from minidl.tensor import Tensor
 
 def as_tensor_pair(a, b):
     """The two operands of a binary op as Tensors: a Python number becomes a weak constant of the
-    other side's dtype. (Not to be confused with `int_pair` in ops/conv.py: an int -> (int, int).)"""
+    other side's dtype. (Not to be confused with `int_pair` in ops/conv.py: an int -> (int, int).)
+    Neither a Tensor (mdl.maximum(array, array)): Function.__call__ applies the rule for non-Tensors."""
     if not isinstance(a, Tensor):
+        if not isinstance(b, Tensor):
+            return a, b
         a = as_tensor(a, b)
     elif not isinstance(b, Tensor):
         b = as_tensor(b, a)

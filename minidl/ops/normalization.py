@@ -8,6 +8,7 @@ and TensorFlow call 1 - momentum the "decay"). The running variance uses the unb
 (divided by n - 1); the normalisation itself uses the biased one (divided by n).
 """
 
+from minidl.arguments import as_tensor_arguments
 from minidl.autograd import Function
 from minidl.errors import ArgumentError, DeviceError, DTypeError, ShapeError
 
@@ -108,6 +109,9 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     training=False: normalise with running_mean and running_var.
     weight, bias: optional (C,) Tensors: y = weight * xhat + bias.
     """
+    names = ("x", "running_mean", "running_var", "weight", "bias")  # arrays: constants sharing their memory
+    x, running_mean, running_var, weight, bias = as_tensor_arguments("batch_norm", names, (x, running_mean,
+                                                                                           running_var, weight, bias))
     if x.ndim not in (2, 3, 4):
         raise ShapeError(f"batch_norm: expected input of shape (N, C), (N, C, L) or (N, C, H, W), got shape {x.shape}")
     if x.dtype.kind != "f":
@@ -122,6 +126,8 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
                              f"(shape {x.shape}), got {t.shape}")
         if t._backend is not x._backend:
             raise DeviceError(f"batch_norm: input is on '{x.device}' but {name} is on '{t.device}'")
+        if t.dtype.kind != "f":  # the running statistics are updated in place with float values
+            raise DTypeError(f"batch_norm: {name} must be floating point, got {t.dtype}")
     affine = tuple(t for t in (weight, bias) if t is not None)
     if not training:
         if running_mean is None or running_var is None:

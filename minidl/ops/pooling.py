@@ -9,6 +9,7 @@ offset-by-offset running maxima on the CPU, a scatter-add col2im on the GPU, ReL
 node) are in minidl/ops/fast/, chosen by `fast.choose` in the functions below.
 """
 
+from minidl.arguments import tensor_argument
 from minidl.autograd import Function, is_grad_enabled
 from minidl.errors import ArgumentError, DTypeError, ShapeError
 from minidl.ops import fast
@@ -85,6 +86,7 @@ class AvgPool2d(Function):
 
 
 def _pool_arguments(op, x, kernel_size, stride, padding):
+    x = tensor_argument(op, "x", x)
     kernel_size = int_pair(kernel_size, "kernel_size", op, minimum=1)
     stride = kernel_size if stride is None else int_pair(stride, "stride", op, minimum=1)
     padding = int_pair(padding, "padding", op)
@@ -98,7 +100,7 @@ def _pool_arguments(op, x, kernel_size, stride, padding):
     if h < kernel_size[0] or w < kernel_size[1]:
         raise ShapeError(f"{op}: kernel {kernel_size[0]}x{kernel_size[1]} is larger than the padded input "
                          f"{h}x{w} (input shape {x.shape}, padding {padding})")
-    return kernel_size, stride, padding
+    return x, kernel_size, stride, padding
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0):
@@ -107,7 +109,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     kernel_size, stride, padding: an int or a pair. Returns (N, C, Ho, Wo), Ho = (H + 2*ph - kh) // sh + 1.
     One node, MaxPool2d or a fast sibling with its values and gradients: never fused with the op before it.
     """
-    kernel_size, stride, padding = _pool_arguments("max_pool2d", x, kernel_size, stride, padding)
+    x, kernel_size, stride, padding = _pool_arguments("max_pool2d", x, kernel_size, stride, padding)
     keep_index = x.requires_grad and is_grad_enabled()  # inference lets fast paths skip the argmax
     op = fast.choose("max_pool2d", x._backend, x_shape=x.shape, kernel_size=kernel_size, stride=stride,
                      padding=padding) or MaxPool2d
@@ -118,7 +120,7 @@ def relu_max_pool2d(z, kernel_size, stride=None, padding=0):
     """max_pool2d(relu(z)), asked for by name (nn.fuse's ReLUMaxPool2d): one node where a fast path takes
     it (fast.ReLUMaxPool2d: the pool runs on z and the ReLU on the pooled output, a kh*kw-th of the
     size), else the two reference ops. Same values and gradients either way."""
-    kernel_size, stride, padding = _pool_arguments("max_pool2d", z, kernel_size, stride, padding)
+    z, kernel_size, stride, padding = _pool_arguments("max_pool2d", z, kernel_size, stride, padding)
     op = fast.choose("relu_max_pool2d", z._backend, x_shape=z.shape, kernel_size=kernel_size, stride=stride,
                      padding=padding)
     if op is None:
@@ -129,5 +131,5 @@ def relu_max_pool2d(z, kernel_size, stride=None, padding=0):
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
     """Average pooling of x (N, C, H, W); stride defaults to kernel_size; zero padding, counted in the
     average (PyTorch's count_include_pad=True). Returns (N, C, Ho, Wo)."""
-    kernel_size, stride, padding = _pool_arguments("avg_pool2d", x, kernel_size, stride, padding)
+    x, kernel_size, stride, padding = _pool_arguments("avg_pool2d", x, kernel_size, stride, padding)
     return AvgPool2d(kernel_size, stride, padding)(x)

@@ -6,6 +6,7 @@ puts the reduced axes back (size 1), then broadcasts the gradient over them.
 
 import numbers
 
+from minidl.arguments import tensor_argument
 from minidl.autograd import Function
 from minidl.errors import ArgumentTypeError, ShapeError
 from minidl.ops import fast
@@ -155,6 +156,7 @@ def logsumexp(x, axis=None, keepdims=False):
 
 
 def _arg(name, x, axis, keepdims):
+    x = tensor_argument(name, "x", x)
     if axis is not None and not isinstance(axis, numbers.Integral):
         raise ArgumentTypeError(f"{name}: axis must be a single int or None, got {axis!r}")
     axes = _nonempty_axes(name, x, axis)

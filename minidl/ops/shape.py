@@ -5,7 +5,7 @@ import numbers
 
 from minidl.arrays import normalize_dtype
 from minidl.autograd import Function
-from minidl.errors import ArgumentError, ShapeError
+from minidl.errors import ArgumentError, IndexOutOfRangeError, ShapeError
 from minidl.ops.broadcast import normalize_axes
 from minidl.tensor import Tensor
 
@@ -225,7 +225,7 @@ def getitem(x, index):
     try:
         return GetItem(index, basic)(x)
     except IndexError as exc:
-        raise ShapeError(f"index {index!r} does not fit a tensor of shape {x.shape}: {exc}") from exc
+        raise IndexOutOfRangeError(f"index {index!r} does not fit a tensor of shape {x.shape}: {exc}") from exc
 
 
 def _device_index(x, part):

@@ -31,7 +31,7 @@ from minidl.display import in_notebook
 from minidl.errors import ArgumentError, ArgumentTypeError
 from minidl.metrics import lower_is_better
 from minidl.optim.lr_scheduler import ReduceLROnPlateau
-from minidl.serialization import atomic_write
+from minidl.serialization import atomic_write, save
 
 
 class Callback:
@@ -205,17 +205,20 @@ class ModelCheckpoint(Callback):
                         "ckpt-{epoch:02d}-{val_loss:.3f}.npz"
         monitor:        the logged quantity that decides what "best" is
         save_best_only: save only when `monitor` improves on the best so far (else: every epoch)
+        save_weights_only: write only the model's state dict (Keras's flag), for
+                        `model.load_state_dict(mdl.load(path))`; no resuming from it
         mode:           "min", "max" or "auto"
     """
 
     priority = 100  # after every other callback has updated its state for this epoch
 
-    def __init__(self, path, monitor="val_loss", save_best_only=True, mode="auto"):
+    def __init__(self, path, monitor="val_loss", save_best_only=True, save_weights_only=False, mode="auto"):
         if not isinstance(path, (str, os.PathLike)):
             raise ArgumentTypeError(f"ModelCheckpoint: path must be a file path (str or os.PathLike), got {path!r}")
         self.path = os.fspath(path)
         self.monitor = monitor
         self.save_best_only = bool(save_best_only)
+        self.save_weights_only = bool(save_weights_only)
         self.mode = resolve_mode("ModelCheckpoint", monitor, mode)
         self.best = worst_value(self.mode)
         self.last_saved = None
@@ -236,7 +239,10 @@ class ModelCheckpoint(Callback):
         except (KeyError, IndexError, ValueError) as exc:
             raise ArgumentError(f"ModelCheckpoint: cannot fill in path {self.path!r} ({exc!r}); it may name "
                                 f"{{epoch}} and the logged quantities {sorted(logs)}") from exc
-        self.trainer.save_checkpoint(path)
+        if self.save_weights_only:
+            save(self.trainer.model.state_dict(), path)
+        else:
+            self.trainer.save_checkpoint(path)
         self.last_saved = path
 
     def state_dict(self):
@@ -247,7 +253,10 @@ class ModelCheckpoint(Callback):
 
 
 class CSVLogger(Callback):
-    """Write one CSV row per epoch: `epoch` (0-based, as Keras) and every logged quantity.
+    """Write one CSV row per epoch: `epoch` and every logged quantity.
+
+    Epochs are numbered from 1, as the progress log, the plots and the report number them (Keras's
+    CSVLogger writes the 0-based index instead; History.epoch keeps those 0-based indices for Python).
 
     The file is rewritten at the start of training unless `append`; when `fit` resumes from a
     checkpoint, rows of the epochs before the checkpoint are kept and later ones replaced. Each row
@@ -270,7 +279,7 @@ class CSVLogger(Callback):
                 rows = list(csv.DictReader(f, delimiter=self.separator))
                 header = rows and list(rows[0].keys())
             if start > 0:
-                rows = [row for row in rows if int(row["epoch"]) < start]
+                rows = [row for row in rows if int(row["epoch"]) <= start]  # epochs 1..start came before
             if header:
                 self.fieldnames = header
                 buffer = io.StringIO()
@@ -288,7 +297,7 @@ class CSVLogger(Callback):
             self.fieldnames = ["epoch"] + list(logs)
             with open(self.path, "w", newline="") as f:
                 csv.DictWriter(f, self.fieldnames, delimiter=self.separator, lineterminator="\n").writeheader()
-        row = {"epoch": epoch, **{k: logs.get(k, "") for k in self.fieldnames if k != "epoch"}}
+        row = {"epoch": epoch + 1, **{k: logs.get(k, "") for k in self.fieldnames if k != "epoch"}}
         with open(self.path, "a", newline="") as f:
             csv.DictWriter(f, self.fieldnames, delimiter=self.separator, lineterminator="\n",
                            extrasaction="ignore").writerow(row)

@@ -112,6 +112,11 @@ def make_folds(X, y, k=5, stratified=True, seed=None):
         raise ArgumentError(f"cross-validation: k={k} folds need at least {k} samples, got {len(X)}")
     y = np.asarray(y)
     if stratified and y.ndim == 1 and y.dtype.kind in "iub":
+        classes, counts = np.unique(y, return_counts=True)
+        if counts.max() < k:  # scikit-learn's refusal, in minidl's words
+            raise ArgumentError(f"cross-validation: k={k} stratified folds need a class with at least {k} samples, "
+                                f"but the {len(y)} samples have at most {counts.max()} per class "
+                                f"({len(classes)} classes); use a smaller k or more samples")
         splitter = StratifiedKFold(n_splits=int(k), shuffle=True, random_state=seed)
     else:  # regression targets (or stratified=False): plain K-fold, as scikit-learn does for regressors
         splitter = KFold(n_splits=int(k), shuffle=True, random_state=seed)

@@ -231,6 +231,20 @@ class Trainer:
         self.stop_training = True
         self.history.stop_reason = reason
 
+    DIVERGENCE_FACTOR = 1e3  # a loss this many times the first batch's: diverging (warned once per fit)
+
+    def _watch_divergence(self, loss_value, epoch, b):
+        """Warn once per fit when the loss grows by orders of magnitude over the first batch's loss."""
+        if epoch == self.initial_epoch and b == 0:
+            self._first_loss, self._divergence_warned = loss_value, False
+        first = getattr(self, "_first_loss", None)
+        if first is None or self._divergence_warned or not loss_value > self.DIVERGENCE_FACTOR * abs(first) > 0:
+            return
+        self._divergence_warned = True
+        warnings.warn(f"Trainer.fit: the loss grew from {first:.4g} (first batch) to {loss_value:.4g} at epoch "
+                      f"{epoch + 1}, batch {b + 1} (1-based): training is diverging; try a smaller learning rate, "
+                      f"scaled inputs or gradient clipping", RuntimeWarning, stacklevel=4)
+
     def _train_epoch(self, epoch, loader, interrupt):
         """One pass over the training data; the epoch's logs, or None when the loss became non-finite."""
         self.model.train()
@@ -260,6 +274,7 @@ class Trainer:
                                   f"scaled inputs, or gradient clipping)")
                 warnings.warn(f"Trainer.fit: {self.history.stop_reason}", RuntimeWarning, stacklevel=3)
                 return None
+            self._watch_divergence(loss_value, epoch, b)
             total.backward()
             self.optimizer.step()
             acc.add(n, loss_value, penalty_value, out, y)

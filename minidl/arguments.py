@@ -1,0 +1,59 @@
+"""What may stand in for a Tensor argument: the one rule, for every op and function.
+
+A NumPy array or scalar, a Python number, or an array of the device (CuPy's) is a constant (no gradient) on
+the device of the Tensor arguments, sharing the array's memory, as in `ndarray + tensor`; anything else (a
+list, a string, None where a Tensor is required) is an ArgumentTypeError naming the function and the argument.
+
+`Function.__call__` applies it when an input is no Tensor (at no cost otherwise); functions that look at an
+argument (its shape, its dtype) before they call a Function apply it first, with `tensor_argument`.
+"""
+
+import numpy as np
+
+from minidl import autograd
+from minidl.creation import as_tensor
+from minidl.errors import ArgumentTypeError, GraphError
+from minidl.tensor import Tensor
+
+
+def as_tensor_arguments(op, names, values):
+    """`values` (the arguments `names` of function `op`) as Tensors; None stays None (an optional argument)."""
+    like = next((x for x in values if isinstance(x, Tensor)), None)
+    converted = []
+    for name, x in zip(names, values):
+        if x is None or isinstance(x, Tensor):
+            converted.append(x)
+        elif like is not None and (like._backend.is_array(x) or isinstance(x, (np.generic, int, float))):
+            converted.append(as_tensor(x, like))
+        elif isinstance(x, (np.ndarray, np.generic, int, float)):
+            converted.append(Tensor(x))
+        else:
+            raise ArgumentTypeError(f"{op}: argument {name!r} is a {type(x).__name__}; expected a Tensor (or a "
+                                    f"NumPy array, taken as a constant)")
+    return converted
+
+
+def tensor_argument(op, name, value):
+    """One argument `name` of `op` as a Tensor (a Tensor passes straight through)."""
+    return value if isinstance(value, Tensor) else as_tensor_arguments(op, (name,), (value,))[0]
+
+
+def function_inputs(fn, op, inputs):
+    """The inputs of Function `fn` (called `op`) as Tensors; a Function's inputs are never optional."""
+    if all(isinstance(x, Tensor) for x in inputs):
+        raise GraphError(f"{fn.name}: an input Tensor lacks its attributes")  # a broken subclass, not user input
+    names = _argument_names(fn, len(inputs))
+    for name, x in zip(names, inputs):
+        if x is None:
+            raise ArgumentTypeError(f"{op}: argument {name!r} is None; expected a Tensor")
+    return as_tensor_arguments(op, names, inputs)
+
+
+def _argument_names(fn, count):
+    """Names of fn.forward's positional arguments, for messages (`x`, `w`): 'number k' past them."""
+    code = type(fn).forward.__code__
+    names = list(code.co_varnames[1:code.co_argcount])
+    return [names[k] if k < len(names) else f"number {k + 1}" for k in range(count)]
+
+
+autograd._function_inputs = function_inputs  # the engine's rule for non-Tensor inputs (see autograd.py)
