@@ -14,6 +14,7 @@ from minidl.backend.denormals import set_flush_denormal
 from minidl.creation import (arange, bool_, eye, float32, float64, full, int64, ones, ones_like, rand, randn,
                              tensor, zeros, zeros_like)
 from minidl.anomaly import detect_anomaly
+from minidl.habits import FUNCTIONS, attribute_error
 from minidl.errors import (AnomalyError, ArgumentError, ArgumentTypeError, DeviceError, DTypeError, GradcheckError,
                            GraphError, MinidlError, SerializationError, ShapeError)
 from minidl.errors import IndexOutOfRangeError
@@ -32,6 +33,4 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name):  # mdl.cat, mdl.unsqueeze, ...: PyTorch's names get a hint with NumPy's
-    from minidl.habits import FUNCTIONS, attribute_error
-
     raise attribute_error("module 'minidl'", name, FUNCTIONS)

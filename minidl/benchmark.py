@@ -34,6 +34,7 @@ import numpy as np
 
 import minidl as mdl
 from minidl import nn
+from minidl.cli.args import Parser, float_in, output_folder, positive_int  # one-line errors, exit status 2
 from minidl.nn import functional as F
 
 MODELS = ("mlp", "lenet")
@@ -440,7 +441,6 @@ def write_outputs(results, out):
 
 
 def parse_args(argv):
-    from minidl.cli.args import Parser, float_in, output_folder, positive_int  # one-line errors, exit status 2
 
     p = Parser(prog="minidl bench", description=__doc__.split("\n")[0],
                formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -13,11 +13,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "minidl"
 
 # Lowest first. Modules in one layer may import each other.
 LAYERS = [
-    {"errors", "display"},   # display: showing a result once (terminal or notebook), imports nothing
+    {"errors", "display", "habits"},  # display: a result shown once; habits: hints for PyTorch spellings
     {"backend", "anomaly"},
     {"autograd", "arrays"},   # arrays: data -> backend array (dtypes, devices), what Tensor(data) needs
     {"tensor"},
-    {"creation", "random", "cuda", "arguments", "habits"},
+    {"creation", "random", "cuda", "arguments"},
     {"ops"},
     {"gradcheck", "testing", "serialization"},
     {"nn"},

@@ -4,6 +4,7 @@ These are the references; fast siblings (a compiled ReLU backward on the GPU, so
 axis on the CPU) are in minidl/ops/fast/, chosen by `fast.choose` in the functions below.
 """
 
+from minidl.arguments import tensor_argument
 from minidl.autograd import Function
 from minidl.ops import fast
 from minidl.habits import keyword_error
@@ -24,6 +25,7 @@ class ReLU(Function):
 
 
 def relu(x):
+    x = tensor_argument("relu", "x", x)
     return (fast.choose("relu", x._backend) or ReLU)()(x)
 
 
@@ -105,6 +107,7 @@ class Softmax(Function):
 def softmax(x, axis=-1, **torch_keywords):
     if torch_keywords:  # F.softmax(x, dim=1): PyTorch's keyword, answered with NumPy's
         raise keyword_error("softmax", torch_keywords)
+    x = tensor_argument("softmax", "x", x)
     axes = normalize_axes(axis, x.ndim, "softmax")
     return (fast.choose("softmax", x._backend, x_shape=x.shape, axes=axes) or Softmax)(axes)(x)
 
@@ -133,5 +136,6 @@ class LogSoftmax(Function):
 def log_softmax(x, axis=-1, **torch_keywords):
     if torch_keywords:  # F.log_softmax(x, dim=1): PyTorch's keyword, answered with NumPy's
         raise keyword_error("log_softmax", torch_keywords)
+    x = tensor_argument("log_softmax", "x", x)
     axes = normalize_axes(axis, x.ndim, "log_softmax")
     return (fast.choose("log_softmax", x._backend, x_shape=x.shape, axes=axes) or LogSoftmax)(axes)(x)

@@ -151,6 +151,7 @@ class LogSumExp(_Reduction):
 
 
 def logsumexp(x, axis=None, keepdims=False):
+    x = tensor_argument("logsumexp", "x", x)
     axes = _nonempty_axes("logsumexp", x, axis)
     return (fast.choose("logsumexp", x._backend, x_shape=x.shape, axes=axes) or LogSumExp)(axes, keepdims)(x)
 
