@@ -14,7 +14,6 @@ PyTorch refuses one (it has no graph to carry a gradient). Targets and weights m
 import contextlib
 import numbers
 
-from minidl.arguments import tensor_argument
 from minidl.autograd import Function
 from minidl.creation import tensor
 from minidl.errors import ArgumentError, ArgumentTypeError, DeviceError, DTypeError, ShapeError
@@ -362,7 +361,6 @@ def cross_entropy(logits, target, weight=None, reduction="mean", label_smoothing
     (1 - ε) onehot + ε / C. reduction "mean" divides by Σ weight[target] (N without weights).
     """
     _check_reduction("cross_entropy", reduction)
-    logits = tensor_argument("cross_entropy", "logits", logits)
     _check_logits("cross_entropy", logits)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ArgumentError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing!r}")
