@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+import minidl as mdl
 import minidl.nn as nn
 import minidl.optim as optim
 from minidl.data import datasets, train_val_test_split
@@ -250,3 +251,51 @@ def _stderr_is_terminal():
         return sys.stderr.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+# -- language models (character level) -------------------------------------------------------------------------
+class NamesMLP(nn.Module):
+    """makemore's MLP (Bengio et al. 2003): the next character of a name from the `context` before it.
+
+    (N, context) int indices -> embeddings (N, context, embed_dim) from a table C (vocab, embed_dim) ~ N(0, 1)
+    -> flattened (N, context · embed_dim) -> Linear -> tanh (hidden) -> Linear -> logits (N, vocab).
+    The lecture's network: context 3, 10-d embeddings, 200 tanh units, 27 characters (11,897 parameters).
+    """
+
+    def __init__(self, vocab_size, context=3, embed_dim=10, hidden=200):
+        super().__init__()
+        self.vocab_size, self.context, self.embed_dim, self.hidden = vocab_size, context, embed_dim, hidden
+        self.embedding = nn.Parameter(mdl.randn(vocab_size, embed_dim))
+        self.hidden_layer = nn.Linear(context * embed_dim, hidden)
+        self.output = nn.Linear(hidden, vocab_size)
+
+    def forward(self, idx):
+        emb = self.embedding[idx]                                   # (N, context, embed_dim)
+        h = self.hidden_layer(emb.reshape(emb.shape[0], self.context * self.embed_dim)).tanh()
+        return self.output(h)
+
+    def config(self):
+        """The constructor's arguments (saved beside the weights as JSON)."""
+        return dict(vocab_size=self.vocab_size, context=self.context, embed_dim=self.embed_dim, hidden=self.hidden)
+
+
+def sample_names(model, vocab, n=20, temperature=1.0, top_k=None, seed=None, max_length=50, end="."):
+    """`n` names from a NamesMLP: start from a context of `end` tokens, draw characters until `end`."""
+    from minidl.data.text import sample_next
+
+    rng = np.random.default_rng(seed)
+    pad = vocab.index[end]
+    names = []
+    model.eval()
+    with mdl.no_grad():
+        for _ in range(n):
+            context, out = [pad] * model.context, []
+            while len(out) < max_length:
+                logits = model(mdl.tensor(np.array([context], dtype=np.int64))).numpy()[0]
+                i = sample_next(logits, temperature, top_k, rng)
+                if i == pad:
+                    break
+                out.append(i)
+                context = context[1:] + [i]
+            names.append(vocab.decode(out))
+    return names

@@ -1,0 +1,117 @@
+"""Training by steps for language models: random batches, a validation check every few steps, no epochs.
+
+    history = fit_steps(model, next_batch, optimizer, steps=2000, loss_fn=sequence_loss,
+                        scheduler=LambdaLR(optimizer, WarmupCosine(100, 2000, 0.1)), clip=1.0,
+                        evaluate=lambda: {"val_loss": mean_loss(model, ordered_windows(val, 64, 64))},
+                        eval_every=250)
+    history["val_loss"], history["eval_step"]       # one entry per check; history["loss"] one per step
+
+A language model sees its text as an endless supply of windows (`data.text.random_windows`), so it is
+trained for a number of steps (nanoGPT's iterations), and checked on held-out text every `eval_every`
+steps. Losses are mean cross-entropies in nats per predicted character (÷ ln 2 for bits).
+"""
+
+import math
+import time
+
+import numpy as np
+
+import minidl as mdl
+import minidl.nn.functional as F
+from minidl.errors import ArgumentError
+from minidl.nn.utils import clip_grad_norm_
+
+NATS_PER_BIT = math.log(2)
+
+
+def sequence_loss(logits, targets):
+    """Mean cross-entropy of every position: logits (N, T, V) or (N, V), integer targets (N, T) or (N,)."""
+    if logits.ndim == 3:
+        n, t, v = logits.shape
+        return F.cross_entropy(logits.reshape(n * t, v), targets.reshape(n * t))
+    return F.cross_entropy(logits, targets)
+
+
+def ordered_windows(tokens, block_size, batch_size):
+    """Every (x, y) window of `tokens` in order, without overlap: batches of (≤ batch_size, block_size) int64.
+
+    Together the targets cover tokens[1 : 1 + k · block_size], all but at most block_size of the text: an
+    exact validation loss rather than nanoGPT's estimate from a few random batches.
+    """
+    tokens = np.asarray(tokens)
+    n_windows = (len(tokens) - 1) // block_size
+    if n_windows < 1:
+        raise ArgumentError(f"ordered_windows: {len(tokens)} tokens hold no window of {block_size} plus a target")
+    starts = np.arange(n_windows) * block_size
+    for first in range(0, n_windows, batch_size):
+        offsets = starts[first:first + batch_size, None] + np.arange(block_size)
+        yield tokens[offsets].astype(np.int64), tokens[offsets + 1].astype(np.int64)
+
+
+def mean_loss(model, batches, loss_fn=sequence_loss, device="cpu"):
+    """The loss averaged over every target of `batches` (an iterable of (x, y) arrays), in eval mode, no graph."""
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    try:
+        with mdl.no_grad():
+            for x, y in batches:
+                n = int(np.prod(y.shape))
+                loss = loss_fn(model(mdl.tensor(x, device=device)), mdl.tensor(y, device=device))
+                total += loss.item() * n
+                count += n
+    finally:
+        model.train(was_training)
+    return total / count
+
+
+def fit_steps(model, next_batch, optimizer, steps, loss_fn=sequence_loss, scheduler=None, clip=None,
+              evaluate=None, eval_every=None, log=print, log_every=100, device="cpu"):
+    """Train `model` for `steps` optimizer steps on batches from `next_batch()` (a pair of int arrays).
+
+    Each step: loss_fn(model(x), y), backward, clip the gradients' total norm to `clip` (if given),
+    optimizer.step(), then scheduler.step() (a per-step schedule such as LambdaLR(WarmupCosine)).
+    `evaluate()` returns a dict of validation numbers (e.g. {"val_loss": ...}); it runs every
+    `eval_every` steps and after the last one. Returns a dict of lists: "loss" and "lr" per step,
+    "eval_step" and each evaluate() key per check, "seconds" (training time without the checks).
+    """
+    if steps < 1:
+        raise ArgumentError(f"fit_steps: steps must be >= 1, got {steps}")
+    history = {"loss": [], "lr": [], "eval_step": [], "seconds": 0.0}
+    model.train()
+    train_seconds, started = 0.0, time.perf_counter()
+    for step in range(1, steps + 1):
+        x, y = next_batch()
+        loss = loss_fn(model(mdl.tensor(x, device=device)), mdl.tensor(y, device=device))
+        optimizer.zero_grad()
+        loss.backward()
+        if clip:
+            clip_grad_norm_(model.parameters(), clip)
+        history["lr"].append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        history["loss"].append(loss.item())
+        checking = evaluate is not None and (step == steps or (eval_every and step % eval_every == 0))
+        if checking or (log and log_every and step % log_every == 0):
+            train_seconds += time.perf_counter() - started
+            line = f"step {step:6d}/{steps}  loss {np.mean(history['loss'][-(log_every or 1):]):.4f}"
+            if checking:
+                results = evaluate()
+                history["eval_step"].append(step)
+                for key, value in results.items():
+                    history.setdefault(key, []).append(value)
+                line += "  " + "  ".join(f"{key} {value:.4f}" for key, value in results.items())
+            if log:
+                log(f"{line}  ({train_seconds:.0f} s)")
+            started = time.perf_counter()
+    history["seconds"] = train_seconds + time.perf_counter() - started
+    return history
+
+
+def bits(nats):
+    """Nats per character -> bits per character."""
+    return nats / NATS_PER_BIT
+
+
+__all__ = ["bits", "fit_steps", "mean_loss", "ordered_windows", "sequence_loss"]
