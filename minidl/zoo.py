@@ -21,6 +21,7 @@ import numpy as np
 
 import minidl as mdl
 import minidl.nn as nn
+import minidl.nn.functional as F
 import minidl.optim as optim
 from minidl.data import datasets, train_val_test_split
 from minidl.train import Callback
@@ -299,3 +300,177 @@ def sample_names(model, vocab, n=20, temperature=1.0, top_k=None, seed=None, max
                 context = context[1:] + [i]
             names.append(vocab.decode(out))
     return names
+
+
+class CausalSelfAttention(nn.Module):
+    """nanoGPT's attention: one Linear makes q, k, v for all heads; each position attends to itself and earlier.
+
+    x (N, T, C) -> q, k, v (N, heads, T, C / heads) -> softmax(q kᵀ / √d + causal mask) v -> (N, T, C) -> Linear.
+    """
+
+    def __init__(self, n_embd, n_head, dropout=0.0):
+        super().__init__()
+        if n_embd % n_head:
+            raise ValueError(f"CausalSelfAttention: n_embd ({n_embd}) must be a multiple of n_head ({n_head})")
+        self.n_embd, self.n_head = n_embd, n_head
+        self.c_attn = nn.Linear(n_embd, 3 * n_embd)
+        self.c_proj = nn.Linear(n_embd, n_embd)
+        self.resid_dropout = nn.Dropout(dropout)
+        self.dropout = dropout
+
+    def forward(self, x):
+        n, t, c = x.shape
+        qkv = self.c_attn(x.reshape(n * t, c)).reshape(n, t, 3, self.n_head, c // self.n_head)
+        q, k, v = (qkv[:, :, i].transpose(0, 2, 1, 3) for i in range(3))     # each (N, heads, T, d)
+        y = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0,
+                                           is_causal=True)
+        y = y.transpose(0, 2, 1, 3).reshape(n * t, c)                       # heads side by side again
+        return self.resid_dropout(self.c_proj(y)).reshape(n, t, c)
+
+
+class TransformerBlock(nn.Module):
+    """A pre-norm GPT block: x + attention(LayerNorm(x)), then x + MLP(LayerNorm(x)), MLP = Linear-GELU-Linear (4C)."""
+
+    def __init__(self, n_embd, n_head, dropout=0.0):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(n_embd)
+        self.attn = CausalSelfAttention(n_embd, n_head, dropout)
+        self.ln_2 = nn.LayerNorm(n_embd)
+        self.mlp = nn.Sequential(nn.Linear(n_embd, 4 * n_embd), nn.GELU(), nn.Linear(4 * n_embd, n_embd),
+                                 nn.Dropout(dropout))
+
+    def forward(self, x):
+        n, t, c = x.shape
+        x = x + self.attn(self.ln_1(x))
+        return x + self.mlp(self.ln_2(x).reshape(n * t, c)).reshape(n, t, c)
+
+
+class GPT(nn.Module):
+    """A small character-level GPT (nanoGPT's model): (N, T) indices -> (N, T, vocab) next-character logits.
+
+    token embedding (vocab, C) + position embedding (block_size, C) -> n_layer TransformerBlocks ->
+    LayerNorm -> logits = x · token_embeddingᵀ (the output layer shares the token embedding's weights, as
+    GPT-2 and nanoGPT do). Initialisation as nanoGPT: weights N(0, 0.02), biases 0, the residual
+    projections N(0, 0.02 / √(2 · n_layer)). nanoGPT's CPU recipe: block 64, 4 layers, 4 heads, C = 128.
+    """
+
+    def __init__(self, vocab_size, block_size=64, n_layer=4, n_head=4, n_embd=128, dropout=0.0):
+        super().__init__()
+        self.vocab_size, self.block_size, self.n_layer = vocab_size, block_size, n_layer
+        self.n_head, self.n_embd, self.dropout_p = n_head, n_embd, dropout
+        self.wte = nn.Embedding(vocab_size, n_embd)
+        self.wpe = nn.Embedding(block_size, n_embd)
+        self.drop = nn.Dropout(dropout)
+        self.blocks = nn.ModuleList([TransformerBlock(n_embd, n_head, dropout) for _ in range(n_layer)])
+        self.ln_f = nn.LayerNorm(n_embd)
+        for module in self.modules():                                       # nanoGPT's _init_weights
+            if isinstance(module, (nn.Linear, nn.Embedding)):
+                nn.init.normal_(module.weight, 0.0, 0.02)
+            if isinstance(module, nn.Linear) and module.bias is not None:
+                nn.init.zeros_(module.bias)
+        for block in self.blocks:                                           # the two residual projections
+            nn.init.normal_(block.attn.c_proj.weight, 0.0, 0.02 / (2 * n_layer) ** 0.5)
+            nn.init.normal_(block.mlp[2].weight, 0.0, 0.02 / (2 * n_layer) ** 0.5)
+
+    def forward(self, idx):
+        n, t = idx.shape
+        if t > self.block_size:
+            raise ValueError(f"GPT: sequences of {t} tokens are longer than block_size {self.block_size}")
+        positions = mdl.arange(t, device=idx.device)
+        x = self.drop(self.wte(idx) + self.wpe(positions))                  # (N, T, C)
+        for block in self.blocks:
+            x = block(x)
+        x = self.ln_f(x.reshape(n * t, self.n_embd))
+        return (x @ self.wte.weight.T).reshape(n, t, self.vocab_size)
+
+    def config(self):
+        return dict(vocab_size=self.vocab_size, block_size=self.block_size, n_layer=self.n_layer,
+                    n_head=self.n_head, n_embd=self.n_embd, dropout=self.dropout_p)
+
+
+class LSTMLanguageModel(nn.Module):
+    """A character-level LSTM (char-rnn): (N, T) indices -> embedding -> LSTM layers -> Linear -> (N, T, vocab).
+
+    `block_size` is the training window; generation feeds at most that many characters of context.
+    """
+
+    def __init__(self, vocab_size, embed_dim=64, hidden_size=256, num_layers=2, dropout=0.0, block_size=128):
+        super().__init__()
+        self.vocab_size, self.embed_dim, self.hidden_size = vocab_size, embed_dim, hidden_size
+        self.num_layers, self.dropout_p, self.block_size = num_layers, dropout, block_size
+        self.embedding = nn.Embedding(vocab_size, embed_dim)
+        self.lstm = nn.LSTM(embed_dim, hidden_size, num_layers=num_layers, batch_first=True, dropout=dropout)
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden_size, vocab_size)
+
+    def forward(self, idx):
+        n, t = idx.shape
+        output, _ = self.lstm(self.embedding(idx))                         # (N, T, hidden)
+        return self.head(self.drop(output.reshape(n * t, self.hidden_size))).reshape(n, t, self.vocab_size)
+
+    def config(self):
+        return dict(vocab_size=self.vocab_size, embed_dim=self.embed_dim, hidden_size=self.hidden_size,
+                    num_layers=self.num_layers, dropout=self.dropout_p, block_size=self.block_size)
+
+
+LANGUAGE_MODELS = {"names-mlp": NamesMLP, "gpt": GPT, "lstm": LSTMLanguageModel}
+
+
+def generate(model, context, max_new_tokens, temperature=1.0, top_k=None, seed=None):
+    """Extend `context` (a 1-d int sequence) by `max_new_tokens` drawn one at a time from a GPT or LSTM model.
+
+    Each step feeds the last `model.block_size` tokens and samples from the last position's logits
+    (`data.text.sample_next`: temperature, top-k). Returns the whole int64 sequence, context first.
+    """
+    from minidl.data.text import sample_next
+
+    rng = np.random.default_rng(seed)
+    tokens = [int(i) for i in np.asarray(context).reshape(-1)]
+    if not tokens:
+        raise ValueError("generate: the context needs at least one token")
+    was_training = model.training
+    model.eval()
+    try:
+        with mdl.no_grad():
+            for _ in range(max_new_tokens):
+                window = np.array([tokens[-model.block_size:]], dtype=np.int64)
+                logits = model(mdl.tensor(window)).numpy()[0, -1]
+                tokens.append(sample_next(logits, temperature, top_k, rng))
+    finally:
+        model.train(was_training)
+    return np.array(tokens, dtype=np.int64)
+
+
+def save_language_model(folder, model, vocab, **info):
+    """Write a run's model: `model.npz` (weights), `config.json` (its kind and arguments, plus `info`), `vocab.json`."""
+    import json
+    import os
+
+    from minidl.serialization import atomic_write
+
+    kind = next(name for name, cls in LANGUAGE_MODELS.items() if type(model) is cls)
+    os.makedirs(folder, exist_ok=True)
+    mdl.save(model.state_dict(), os.path.join(folder, "model.npz"))
+    vocab.save(os.path.join(folder, "vocab.json"))
+    payload = json.dumps({"kind": kind, "config": model.config(), **info}, indent=1).encode()
+    atomic_write(os.path.join(folder, "config.json"), lambda f: f.write(payload))
+
+
+def load_language_model(folder):
+    """(model, vocab, config dict) of a run written by `save_language_model`; the model in eval mode."""
+    import json
+    import os
+
+    from minidl.data.text import CharVocab
+
+    path = os.path.join(folder, "config.json")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{folder} holds no config.json: not a language-model run written by minidl train")
+    with open(path) as f:
+        config = json.load(f)
+    if config.get("kind") not in LANGUAGE_MODELS:
+        raise ValueError(f"{path}: unknown model kind {config.get('kind')!r}; expected one of "
+                         f"{', '.join(LANGUAGE_MODELS)}")
+    model = LANGUAGE_MODELS[config["kind"]](**config["config"])
+    model.load_state_dict(mdl.load(os.path.join(folder, "model.npz")))
+    return model.eval(), CharVocab.load(os.path.join(folder, "vocab.json")), config
