@@ -19,6 +19,7 @@ from minidl.errors import (AnomalyError, ArgumentError, ArgumentTypeError, Devic
 from minidl.ops import (abs, argmax, argmin, clip, concatenate, exp, expand_dims, flatten, leaky_relu, log,
                         log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum, pad, relu, reshape,
                         sigmoid, softmax, sqrt, squeeze, stack, sum, tanh, transpose, var, where)
+from minidl.ops import cos, prod, sin  # noqa: E402
 from minidl import cuda  # noqa: F401
 from minidl.random import manual_seed
 from minidl.gradcheck import gradcheck

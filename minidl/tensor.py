@@ -354,5 +354,14 @@ class Tensor:
     def matmul(self, other):
         return ops.matmul(self, other)
 
+    def sin(self):
+        return ops.sin(self)
+
+    def cos(self):
+        return ops.cos(self)
+
+    def prod(self, axis=None, keepdims=False):
+        return ops.prod(self, axis, keepdims)
+
 
 from minidl import ops  # noqa: E402  (ops build on Tensor; Tensor's methods call into ops)

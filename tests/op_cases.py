@@ -228,6 +228,82 @@ def fixed_index(index, min_side=4):
     return arrays(shape).map(lambda x: ((x,), {"index": index}))
 
 
+# -- inputs of the sequence-model ops (issue 21): prod with zeros, GELU, LayerNorm, embedding, attention -------
+@st.composite
+def prod_inputs(draw):
+    """One array with some exact zeros (none, one or several per slice), an axis and keepdims. Values stay
+    in [-2, 2]: the product is linear in each element, so central differences are exact even at 0."""
+    shape = draw(small_shapes())
+    values = st.one_of(st.floats(-2.0, 2.0, allow_nan=False), st.just(0.0))
+    return (draw(hnp.arrays(np.float64, shape, elements=values)),), \
+        {"axis": draw(axes(len(shape))), "keepdims": draw(st.booleans())}
+
+
+@st.composite
+def layer_norm_inputs(draw):
+    """x (..., *normalized_shape) with 1 or 2 normalized trailing axes, weight and bias of that shape; the
+    affine arrays are always drawn (the op's no-affine form is tested in tests/test_sequence_ops.py)."""
+    shape = draw(small_shapes(min_dims=1))
+    k = draw(st.integers(1, min(2, len(shape))))
+    normalized = shape[len(shape) - k:]
+    x = draw(arrays(shape, min_value=-3.0, max_value=3.0).filter(lambda a: a.size < 2 or np.ptp(a) > 0.1))
+    return (x, draw(arrays(normalized, min_value=-2.0, max_value=2.0)),
+            draw(arrays(normalized, min_value=-2.0, max_value=2.0))), {"normalized_shape": normalized}
+
+
+@st.composite
+def embedding_inputs(draw):
+    """A weight (num, dim) and integer indices of any small shape, repeats likely. No padding_idx here: its
+    row gets no gradient by convention, which is not the derivative gradcheck measures (its own tests are in
+    tests/test_sequence_ops.py)."""
+    num, dim = draw(st.integers(1, 5)), draw(st.integers(1, 4))
+    indices = draw(hnp.arrays(np.int64, small_shapes(max_dims=2), elements=st.integers(0, num - 1)))
+    return (draw(arrays((num, dim))),), {"indices": indices}
+
+
+@st.composite
+def attention_inputs(draw, float_mask_input=False):
+    """q (..., L, E), k (..., S, E), v (..., S, Ev) with broadcasting batch axes, and one of: no mask, a
+    boolean mask (True = may attend; some rows maybe all False), a float mask, is_causal. With
+    `float_mask_input`, a finite float mask (..., L, S) is a fourth differentiable input."""
+    l, s, e, ev = (draw(st.integers(1, 4)) for _ in range(4))
+    bq, bk, bv = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=2, max_side=3)).input_shapes
+    values = {"min_value": -2.0, "max_value": 2.0}
+    arrays_ = [draw(arrays(bq + (l, e), **values)), draw(arrays(bk + (s, e), **values)),
+               draw(arrays(bv + (s, ev), **values))]
+    if float_mask_input:
+        arrays_.append(draw(arrays((l, s), **values)))
+        return tuple(arrays_), {}
+    kind = draw(st.sampled_from(["none", "bool", "float", "causal"]))
+    kwargs = {}
+    if kind == "bool":
+        kwargs["attn_mask"] = draw(hnp.arrays(np.bool_, st.sampled_from([(l, s), (1, l, s), (l, 1)])))
+    elif kind == "float":
+        mask = draw(arrays((l, s), **values))
+        kwargs["attn_mask"] = np.where(draw(hnp.arrays(np.bool_, (l, s))), mask, -np.inf)
+    elif kind == "causal":
+        kwargs["is_causal"] = True
+    return tuple(arrays_), kwargs
+
+
+def mdl_attention(q, k, v, *mask, attn_mask=None, is_causal=False):
+    if mask:
+        attn_mask = mask[0]
+    elif attn_mask is not None:
+        attn_mask = on_device_of(q, attn_mask)
+    return mdl.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, is_causal=is_causal)
+
+
+def torch_attention(T, q, k, v, *mask, attn_mask=None, is_causal=False):
+    if mask:
+        attn_mask = mask[0]
+    elif attn_mask is not None:
+        attn_mask = T.as_tensor(attn_mask)
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])  # PyTorch's kernels want one batch shape
+    q, k, v = (t.expand(*batch, *t.shape[-2:]) for t in (q, k, v))
+    return T.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, is_causal=is_causal)
+
+
 # -- NumPy references that NumPy does not have under one name -------------------------------------------------
 def np_sigmoid(x):
     return 1 / (1 + np.exp(-x))
@@ -248,6 +324,36 @@ def np_log_softmax(x, axis=-1):
     return x - np_logsumexp(x, axis=axis, keepdims=True)
 
 
+def np_gelu(x):
+    from scipy.special import erf
+
+    return 0.5 * x * (1 + erf(x / np.sqrt(2)))
+
+
+def np_gelu_tanh(x):
+    return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
+
+
+def np_layer_norm(x, weight, bias, normalized_shape):
+    axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
+    xhat = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + 1e-5)
+    return xhat * weight + bias
+
+
+def np_attention(q, k, v, *mask, attn_mask=None, is_causal=False):
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask:
+        attn_mask = mask[0]
+    if is_causal:
+        attn_mask = np.tri(q.shape[-2], k.shape[-2], dtype=bool)
+    if attn_mask is not None:
+        scores = np.where(attn_mask, scores, -np.inf) if attn_mask.dtype == bool else scores + attn_mask
+    m = scores.max(axis=-1, keepdims=True)
+    e = np.exp(scores - np.where(np.isfinite(m), m, 0))
+    total = e.sum(axis=-1, keepdims=True)
+    return (e / np.where(total == 0, 1, total)) @ v  # a row with every key forbidden: zeros (PyTorch >= 2.5)
+
+
 # -- PyTorch spellings of NumPy's arguments ---------------------------------------------------------------
 def dims(axis, ndim):
     """NumPy's axis (None, an int or a tuple) as torch's dim (None means every axis)."""
@@ -257,6 +363,16 @@ def dims(axis, ndim):
 def torch_reduce(name):
     """T.sum / T.mean / T.amax / T.amin / T.logsumexp with NumPy's axis and keepdims."""
     return lambda T, x, axis, keepdims: getattr(T, name)(x, dim=dims(axis, x.ndim), keepdim=keepdims)
+
+
+def _torch_prod(T, x, axis, keepdims):
+    """prod over NumPy's axes: torch.prod takes one dim at a time (the last first keeps the numbering)."""
+    if x.ndim == 0:
+        return x.clone()
+    for a in sorted(dims(axis, x.ndim) if isinstance(axis, tuple) or axis is None else (axis,),
+                    key=lambda a: a % x.ndim, reverse=True):
+        x = T.prod(x, dim=a, keepdim=keepdims)
+    return x
 
 
 def torch_pad(T, x, pad_width):
@@ -357,6 +473,22 @@ OPS = [
        torch_index),
     Op("getitem_repeated", fixed_index([0, 0, 2]), lambda x, index: x[index], lambda x, index: x[index],
        torch_index),
+    # sequence-model ops (issue 21)
+    Op("sin", unary(), mdl.sin, np.sin, lambda T, x: T.sin(x)),
+    Op("cos", unary(), mdl.cos, np.cos, lambda T, x: T.cos(x)),
+    Op("prod", prod_inputs(), mdl.prod, np.prod, lambda T, x, axis, keepdims: _torch_prod(T, x, axis, keepdims)),
+    Op("gelu", unary(), lambda x: mdl.nn.functional.gelu(x), np_gelu, lambda T, x: T.nn.functional.gelu(x)),
+    Op("gelu_tanh", unary(), lambda x: mdl.nn.functional.gelu(x, approximate="tanh"), np_gelu_tanh,
+       lambda T, x: T.nn.functional.gelu(x, approximate="tanh")),
+    Op("layer_norm", layer_norm_inputs(),
+       lambda x, w, b, normalized_shape: mdl.nn.functional.layer_norm(x, normalized_shape, w, b), np_layer_norm,
+       lambda T, x, w, b, normalized_shape: T.nn.functional.layer_norm(x, normalized_shape, w, b)),
+    Op("embedding", embedding_inputs(),
+       lambda w, indices: mdl.nn.functional.embedding(indices, w), lambda w, indices: w[indices],
+       lambda T, w, indices: T.nn.functional.embedding(T.as_tensor(indices), w)),
+    Op("scaled_dot_product_attention", attention_inputs(), mdl_attention, np_attention, torch_attention),
+    Op("scaled_dot_product_attention_float_mask", attention_inputs(float_mask_input=True), mdl_attention,
+       np_attention, torch_attention),
     # casts between floating dtypes (the output dtype is the one asked for)
     Op("astype_float32", unary(), lambda x: x.astype(mdl.float32), lambda x: x.astype(np.float32),
        lambda T, x: x.to(T.float32), eps=1e-2, out_dtype=np.float32),

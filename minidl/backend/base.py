@@ -112,6 +112,14 @@ class Backend:
         """target[index] += values, adding repeated indices once per occurrence (in place)."""
         self.xp.add.at(target, index, values)
 
+    def erf(self, x):
+        """The error function erf(x) = 2/√π ∫₀ˣ exp(-t²) dt, elementwise, in x's dtype (exact GELU needs it).
+        NumPy has none: SciPy's ufunc (SciPy comes with scikit-learn, a runtime dependency), which the
+        strict stand-in's arrays also accept through `__array_ufunc__`."""
+        from scipy.special import erf
+
+        return erf(x)
+
     def sliding_windows(self, x, kernel_size, stride):
         """A read-only view of the kh×kw windows over the last two axes of `x`, no copy.
 

@@ -81,6 +81,11 @@ class CupyBackend(Backend):
         else:
             self._cupyx.scatter_add(target, index, values)
 
+    def erf(self, x):
+        import cupyx.scipy.special
+
+        return cupyx.scipy.special.erf(x)
+
     def elementwise_kernel(self, name, in_params, out_params, operation):
         key = (name, in_params, out_params, operation)
         kernel = self._kernels.get(key)

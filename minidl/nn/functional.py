@@ -34,3 +34,7 @@ from minidl.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_log
                              huber_loss, l1_loss, mse_loss, nll_loss, one_hot)
 from minidl.ops.normalization import batch_norm  # noqa: E402,F401
 from minidl.ops.pooling import avg_pool2d, max_pool2d, relu_max_pool2d  # noqa: E402,F401
+from minidl.ops.attention import scaled_dot_product_attention  # noqa: E402,F401
+from minidl.ops.embedding import embedding  # noqa: E402,F401
+from minidl.ops.gelu import gelu  # noqa: E402,F401
+from minidl.ops.layer_norm import layer_norm  # noqa: E402,F401

@@ -7,3 +7,9 @@ from minidl.ops.matmul import matmul
 from minidl.ops.reduction import argmax, argmin, logsumexp, max, mean, min, sum, var
 from minidl.ops.shape import (astype, concatenate, expand_dims, flatten, getitem, pad, reshape, squeeze, stack,
                               to_device, transpose)
+from minidl.ops.trigonometry import cos, sin
+from minidl.ops.product import prod
+from minidl.ops.gelu import gelu
+from minidl.ops.layer_norm import layer_norm
+from minidl.ops.embedding import embedding
+from minidl.ops.attention import scaled_dot_product_attention
