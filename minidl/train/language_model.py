@@ -109,9 +109,46 @@ def fit_steps(model, next_batch, optimizer, steps, loss_fn=sequence_loss, schedu
     return history
 
 
+def decay_groups(model, weight_decay):
+    """nanoGPT's AdamW groups: weight decay on matrices and embeddings (2-d and up), none on biases and norms."""
+    params = list(model.parameters())
+    return [{"params": [p for p in params if p.ndim >= 2], "weight_decay": weight_decay},
+            {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0}]
+
+
+def train_on_text(model, train_tokens, val_tokens, steps, batch_size, block_size, lr=1e-3, min_lr_factor=0.1,
+                  warmup=100, weight_decay=0.1, betas=(0.9, 0.99), clip=1.0, eval_every=250, eval_batches=20,
+                  seed=0, log=print, device="cpu"):
+    """nanoGPT's training recipe for any (N, T) -> (N, T, V) model on a token array; returns the history.
+
+    AdamW (decay on matrices only, `decay_groups`), a linear warm-up over `warmup` steps then cosine decay
+    to min_lr_factor · lr at the last step (LambdaLR(WarmupCosine)), gradients clipped to norm `clip`,
+    batches of random windows (`random_windows`, seeded). Every `eval_every` steps: nanoGPT's estimate,
+    the mean loss of `eval_batches` random validation batches ("val_loss"). At the end, history["val_loss_full"]
+    is the exact loss over every validation window in order (`ordered_windows`), in nats per character.
+    """
+    from minidl.data.text import random_windows
+    from minidl.optim import AdamW
+    from minidl.optim.lr_scheduler import LambdaLR, WarmupCosine
+
+    optimizer = AdamW(decay_groups(model, weight_decay), lr=lr, betas=betas)
+    scheduler = LambdaLR(optimizer, WarmupCosine(min(warmup, steps - 1), steps, min_lr_factor))
+    train_rng, val_rng = np.random.default_rng(seed), np.random.default_rng(seed + 1)
+
+    def estimate():
+        batches = [random_windows(val_tokens, batch_size, block_size, val_rng) for _ in range(eval_batches)]
+        return {"val_loss": mean_loss(model, batches, device=device)}
+
+    history = fit_steps(model, lambda: random_windows(train_tokens, batch_size, block_size, train_rng), optimizer,
+                        steps, scheduler=scheduler, clip=clip, evaluate=estimate, eval_every=eval_every, log=log,
+                        log_every=eval_every // 5 if eval_every >= 5 else eval_every, device=device)
+    history["val_loss_full"] = mean_loss(model, ordered_windows(val_tokens, block_size, 64), device=device)
+    return history
+
+
 def bits(nats):
     """Nats per character -> bits per character."""
     return nats / NATS_PER_BIT
 
 
-__all__ = ["bits", "fit_steps", "mean_loss", "ordered_windows", "sequence_loss"]
+__all__ = ["bits", "decay_groups", "fit_steps", "mean_loss", "ordered_windows", "sequence_loss", "train_on_text"]
