@@ -11,3 +11,4 @@ from minidl.nn.module import Module
 from minidl.nn.normalization import BatchNorm1d, BatchNorm2d
 from minidl.nn.parameter import Parameter
 from minidl.nn.pooling import AvgPool2d, MaxPool2d
+from minidl.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
