@@ -1,5 +1,6 @@
 """Activation layers: thin Modules over the functional ops."""
 
+from minidl.errors import ArgumentError
 from minidl.nn import functional as F
 from minidl.nn.module import Module
 
@@ -58,3 +59,19 @@ class LogSoftmax(Softmax):
 
     def forward(self, x):
         return F.log_softmax(x, axis=self.axis)
+
+
+class GELU(Module):
+    """y = x Φ(x) (Φ: the standard normal CDF); approximate="tanh" uses GPT-2's tanh form."""
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ArgumentError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x):
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"

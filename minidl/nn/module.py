@@ -129,6 +129,14 @@ class Module:
     def modules(self):
         return (module for _, module in self.named_modules())
 
+    def apply(self, fn):
+        """Call `fn(module)` on every submodule (children first, recursively), then on this module; returns
+        self. E.g. `model.apply(init_weights)` with a function that looks at `type(module)`."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
     def named_children(self):
         return ((name, m) for name, m in self._modules.items() if m is not None)
 

@@ -46,7 +46,7 @@ class LayerNorm(Function):
         if self.needs_grad[0]:
             mean_dxhat = dxhat.mean(axis=self.normalized, keepdims=True)
             mean_dxhat_xhat = (dxhat * xhat).mean(axis=self.normalized, keepdims=True)
-            gx = (dxhat - mean_dxhat - xhat * mean_dxhat_xhat) * inv_std
+            gx = ((dxhat - mean_dxhat - xhat * mean_dxhat_xhat) * inv_std).astype(self.inputs[0].dtype, copy=False)
         grads = [gx]
         if self.has_weight:
             grads.append(self.affine_grad(len(grads), gy * xhat))

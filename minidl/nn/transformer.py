@@ -1,0 +1,138 @@
+"""A GPT in the shape of Karpathy's nanoGPT (model.py): CausalSelfAttention, MLP, Block and GPT, with
+nanoGPT's attribute names, so its state_dict keys ("transformer.h.0.attn.c_attn.weight", ...) line up
+with a nanoGPT model's (PyTorch) number for number.
+
+    x = wte(idx) + wpe(positions)                 token and position embeddings, (B, T, C)
+    x = x + attn(ln_1(x));  x = x + mlp(ln_2(x))  per Block: pre-LayerNorm, residual connections
+    logits = lm_head(ln_f(x))                     (B, T, vocab_size)
+
+Linear layers take (B·T, C) rows: the sequence axes are flattened around them, so every product is one
+matrix product (minidl's fused Linear node), and attention runs all heads at once over (B, heads, T, d).
+"""
+
+import math
+
+from minidl.creation import arange
+from minidl.errors import ArgumentError, ShapeError
+from minidl.nn import functional as F
+from minidl.nn import init
+from minidl.nn.activation import GELU
+from minidl.nn.containers import ModuleDict, ModuleList
+from minidl.nn.dropout import Dropout
+from minidl.nn.embedding import Embedding
+from minidl.nn.layer_norm import LayerNorm
+from minidl.nn.linear import Linear
+from minidl.nn.module import Module
+
+
+def _rows(layer, x):
+    """layer applied to the last axis of x (..., C): as rows (-1, C), then back to x's leading shape."""
+    y = layer(x.reshape(-1, x.shape[-1]))
+    return y.reshape(*x.shape[:-1], y.shape[-1])
+
+
+class CausalSelfAttention(Module):
+    """Masked multi-head self-attention: x (B, T, C) -> (B, T, C); position t sees positions 0..t.
+
+    c_attn: Linear(C, 3C), its output rows [q | k | v]; c_proj: Linear(C, C). Each of q, k, v is the
+    product with its third of c_attn's weight (three (B·T, C) products instead of one (B·T, 3C) product
+    split in three: the split's backward would write three (B·T, 3C) gradients).
+    """
+
+    def __init__(self, n_embd, n_head, dropout=0.0, bias=True):
+        super().__init__()
+        if n_embd % n_head:
+            raise ArgumentError(f"CausalSelfAttention: n_embd ({n_embd}) must be divisible by n_head ({n_head})")
+        self.n_embd, self.n_head, self.dropout = n_embd, n_head, dropout
+        self.c_attn = Linear(n_embd, 3 * n_embd, bias=bias)
+        self.c_proj = Linear(n_embd, n_embd, bias=bias)
+        self.resid_dropout = Dropout(dropout)
+
+    def forward(self, x):
+        if x.ndim != 3 or x.shape[2] != self.n_embd:
+            raise ShapeError(f"CausalSelfAttention expects x of shape (B, T, {self.n_embd}), got {x.shape}")
+        b, t, c = x.shape
+        rows = x.reshape(b * t, c)
+        w, bias = self.c_attn.weight, self.c_attn.bias
+        q, k, v = (F.linear(rows, w[i * c:(i + 1) * c], None if bias is None else bias[i * c:(i + 1) * c])
+                   .reshape(b, t, self.n_head, c // self.n_head).transpose(0, 2, 1, 3)  # (B, heads, T, d)
+                   for i in range(3))
+        y = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0,
+                                           is_causal=True)
+        y = y.transpose(0, 2, 1, 3).reshape(b * t, c)  # the heads side by side again
+        return self.resid_dropout(self.c_proj(y)).reshape(b, t, c)
+
+
+class MLP(Module):
+    """x (..., C) -> Linear(C, 4C) -> GELU -> Linear(4C, C) -> dropout."""
+
+    def __init__(self, n_embd, dropout=0.0, bias=True):
+        super().__init__()
+        self.c_fc = Linear(n_embd, 4 * n_embd, bias=bias)
+        self.gelu = GELU()
+        self.c_proj = Linear(4 * n_embd, n_embd, bias=bias)
+        self.dropout = Dropout(dropout)
+
+    def forward(self, x):
+        return _rows(lambda rows: self.dropout(self.c_proj(self.gelu(self.c_fc(rows)))), x)
+
+
+class Block(Module):
+    """One pre-LayerNorm transformer block: x + attn(ln_1(x)), then + mlp(ln_2(x)). x: (B, T, C)."""
+
+    def __init__(self, n_embd, n_head, dropout=0.0, bias=True):
+        super().__init__()
+        self.ln_1 = LayerNorm(n_embd, bias=bias)
+        self.attn = CausalSelfAttention(n_embd, n_head, dropout, bias)
+        self.ln_2 = LayerNorm(n_embd, bias=bias)
+        self.mlp = MLP(n_embd, dropout, bias)
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
+        return x + self.mlp(self.ln_2(x))
+
+
+class GPT(Module):
+    """A decoder-only transformer language model: token ids (B, T) -> next-token logits (B, T, vocab_size).
+
+    T <= block_size. Weights as nanoGPT initialises them: N(0, 0.02) for Linear and Embedding weights,
+    zero biases, and N(0, 0.02/√(2·n_layer)) for each residual branch's output projection (c_proj).
+    No weight tying (nanoGPT ties lm_head.weight to wte.weight; PyTorch's state_dict then lists both).
+    For cross-entropy, flatten: F.cross_entropy(logits.reshape(-1, vocab_size), targets.reshape(-1)).
+    """
+
+    def __init__(self, vocab_size, block_size, n_layer=1, n_head=4, n_embd=64, dropout=0.0, bias=True):
+        super().__init__()
+        self.vocab_size, self.block_size = vocab_size, block_size
+        self.transformer = ModuleDict(dict(
+            wte=Embedding(vocab_size, n_embd),
+            wpe=Embedding(block_size, n_embd),
+            drop=Dropout(dropout),
+            h=ModuleList([Block(n_embd, n_head, dropout, bias) for _ in range(n_layer)]),
+            ln_f=LayerNorm(n_embd, bias=bias),
+        ))
+        self.lm_head = Linear(n_embd, vocab_size, bias=False)
+        self.apply(_init_weights)
+        for name, p in self.named_parameters():
+            if name.endswith("c_proj.weight"):  # GPT-2: scale the residual projections by depth
+                init.normal_(p, 0.0, 0.02 / math.sqrt(2 * n_layer))
+
+    def forward(self, idx):
+        if idx.ndim != 2 or idx.shape[1] > self.block_size:
+            raise ShapeError(f"GPT expects token ids of shape (B, T) with T <= block_size = {self.block_size}, "
+                             f"got {idx.shape}")
+        t = idx.shape[1]
+        tr = self.transformer
+        x = tr["drop"](tr["wte"](idx) + tr["wpe"](arange(t, device=idx.device)))  # (B, T, C) + (T, C)
+        for block in tr["h"]:
+            x = block(x)
+        return _rows(self.lm_head, tr["ln_f"](x))
+
+
+def _init_weights(module):
+    if isinstance(module, Linear):
+        init.normal_(module.weight, 0.0, 0.02)
+        if module.bias is not None:
+            init.zeros_(module.bias)
+    elif isinstance(module, Embedding):
+        init.normal_(module.weight, 0.0, 0.02)
