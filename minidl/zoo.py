@@ -21,7 +21,7 @@ import numpy as np
 
 import minidl as mdl
 import minidl.nn as nn
-import minidl.nn.functional as F
+from minidl.nn import transformer
 import minidl.optim as optim
 from minidl.data import datasets, train_val_test_split
 from minidl.train import Callback
@@ -266,12 +266,12 @@ class NamesMLP(nn.Module):
     def __init__(self, vocab_size, context=3, embed_dim=10, hidden=200):
         super().__init__()
         self.vocab_size, self.context, self.embed_dim, self.hidden = vocab_size, context, embed_dim, hidden
-        self.embedding = nn.Parameter(mdl.randn(vocab_size, embed_dim))
+        self.embedding = nn.Embedding(vocab_size, embed_dim)             # the table C, N(0, 1) as in the lecture
         self.hidden_layer = nn.Linear(context * embed_dim, hidden)
         self.output = nn.Linear(hidden, vocab_size)
 
     def forward(self, idx):
-        emb = self.embedding[idx]                                   # (N, context, embed_dim)
+        emb = self.embedding(idx)                                   # (N, context, embed_dim)
         h = self.hidden_layer(emb.reshape(emb.shape[0], self.context * self.embed_dim)).tanh()
         return self.output(h)
 
@@ -302,90 +302,21 @@ def sample_names(model, vocab, n=20, temperature=1.0, top_k=None, seed=None, max
     return names
 
 
-class CausalSelfAttention(nn.Module):
-    """nanoGPT's attention: one Linear makes q, k, v for all heads; each position attends to itself and earlier.
+class GPT(transformer.GPT):
+    """A small character-level GPT: nanoGPT's model (`minidl.nn.transformer.GPT`) with the CPU recipe's sizes.
 
-    x (N, T, C) -> q, k, v (N, heads, T, C / heads) -> softmax(q kᵀ / √d + causal mask) v -> (N, T, C) -> Linear.
-    """
-
-    def __init__(self, n_embd, n_head, dropout=0.0):
-        super().__init__()
-        if n_embd % n_head:
-            raise ValueError(f"CausalSelfAttention: n_embd ({n_embd}) must be a multiple of n_head ({n_head})")
-        self.n_embd, self.n_head = n_embd, n_head
-        self.c_attn = nn.Linear(n_embd, 3 * n_embd)
-        self.c_proj = nn.Linear(n_embd, n_embd)
-        self.resid_dropout = nn.Dropout(dropout)
-        self.dropout = dropout
-
-    def forward(self, x):
-        n, t, c = x.shape
-        qkv = self.c_attn(x.reshape(n * t, c)).reshape(n, t, 3, self.n_head, c // self.n_head)
-        q, k, v = (qkv[:, :, i].transpose(0, 2, 1, 3) for i in range(3))     # each (N, heads, T, d)
-        y = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0,
-                                           is_causal=True)
-        y = y.transpose(0, 2, 1, 3).reshape(n * t, c)                       # heads side by side again
-        return self.resid_dropout(self.c_proj(y)).reshape(n, t, c)
-
-
-class TransformerBlock(nn.Module):
-    """A pre-norm GPT block: x + attention(LayerNorm(x)), then x + MLP(LayerNorm(x)), MLP = Linear-GELU-Linear (4C)."""
-
-    def __init__(self, n_embd, n_head, dropout=0.0):
-        super().__init__()
-        self.ln_1 = nn.LayerNorm(n_embd)
-        self.attn = CausalSelfAttention(n_embd, n_head, dropout)
-        self.ln_2 = nn.LayerNorm(n_embd)
-        self.mlp = nn.Sequential(nn.Linear(n_embd, 4 * n_embd), nn.GELU(), nn.Linear(4 * n_embd, n_embd),
-                                 nn.Dropout(dropout))
-
-    def forward(self, x):
-        n, t, c = x.shape
-        x = x + self.attn(self.ln_1(x))
-        return x + self.mlp(self.ln_2(x).reshape(n * t, c)).reshape(n, t, c)
-
-
-class GPT(nn.Module):
-    """A small character-level GPT (nanoGPT's model): (N, T) indices -> (N, T, vocab) next-character logits.
-
-    token embedding (vocab, C) + position embedding (block_size, C) -> n_layer TransformerBlocks ->
-    LayerNorm -> logits = x · token_embeddingᵀ (the output layer shares the token embedding's weights, as
-    GPT-2 and nanoGPT do). Initialisation as nanoGPT: weights N(0, 0.02), biases 0, the residual
-    projections N(0, 0.02 / √(2 · n_layer)). nanoGPT's CPU recipe: block 64, 4 layers, 4 heads, C = 128.
+    (N, T) indices -> token + position embeddings -> n_layer pre-LayerNorm blocks (causal self-attention,
+    GELU MLP) -> LayerNorm -> Linear -> (N, T, vocab) logits; output layer not tied to the embedding.
+    nanoGPT's CPU recipe for Tiny Shakespeare: block 64, 4 layers, 4 heads, 128 wide (0.8 M parameters).
     """
 
     def __init__(self, vocab_size, block_size=64, n_layer=4, n_head=4, n_embd=128, dropout=0.0):
-        super().__init__()
-        self.vocab_size, self.block_size, self.n_layer = vocab_size, block_size, n_layer
-        self.n_head, self.n_embd, self.dropout_p = n_head, n_embd, dropout
-        self.wte = nn.Embedding(vocab_size, n_embd)
-        self.wpe = nn.Embedding(block_size, n_embd)
-        self.drop = nn.Dropout(dropout)
-        self.blocks = nn.ModuleList([TransformerBlock(n_embd, n_head, dropout) for _ in range(n_layer)])
-        self.ln_f = nn.LayerNorm(n_embd)
-        for module in self.modules():                                       # nanoGPT's _init_weights
-            if isinstance(module, (nn.Linear, nn.Embedding)):
-                nn.init.normal_(module.weight, 0.0, 0.02)
-            if isinstance(module, nn.Linear) and module.bias is not None:
-                nn.init.zeros_(module.bias)
-        for block in self.blocks:                                           # the two residual projections
-            nn.init.normal_(block.attn.c_proj.weight, 0.0, 0.02 / (2 * n_layer) ** 0.5)
-            nn.init.normal_(block.mlp[2].weight, 0.0, 0.02 / (2 * n_layer) ** 0.5)
-
-    def forward(self, idx):
-        n, t = idx.shape
-        if t > self.block_size:
-            raise ValueError(f"GPT: sequences of {t} tokens are longer than block_size {self.block_size}")
-        positions = mdl.arange(t, device=idx.device)
-        x = self.drop(self.wte(idx) + self.wpe(positions))                  # (N, T, C)
-        for block in self.blocks:
-            x = block(x)
-        x = self.ln_f(x.reshape(n * t, self.n_embd))
-        return (x @ self.wte.weight.T).reshape(n, t, self.vocab_size)
+        super().__init__(vocab_size, block_size, n_layer=n_layer, n_head=n_head, n_embd=n_embd, dropout=dropout)
+        self._config = dict(vocab_size=vocab_size, block_size=block_size, n_layer=n_layer, n_head=n_head,
+                            n_embd=n_embd, dropout=dropout)
 
     def config(self):
-        return dict(vocab_size=self.vocab_size, block_size=self.block_size, n_layer=self.n_layer,
-                    n_head=self.n_head, n_embd=self.n_embd, dropout=self.dropout_p)
+        return dict(self._config)
 
 
 class LSTMLanguageModel(nn.Module):

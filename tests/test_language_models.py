@@ -27,19 +27,20 @@ def torch_gpt(torch, P, idx, n_layer, n_head):
     """nanoGPT's GPT.forward written with torch.nn.functional on the parameters P (same names as minidl's)."""
     F = torch.nn.functional
     n, t = idx.shape
-    x = P["wte.weight"][idx] + P["wpe.weight"][torch.arange(t)]
+    x = P["transformer.wte.weight"][idx] + P["transformer.wpe.weight"][torch.arange(t)]
     c = x.shape[-1]
     for i in range(n_layer):
-        p = lambda name: P[f"blocks.{i}.{name}"]   # noqa: E731
+        p = lambda name: P[f"transformer.h.{i}.{name}"]   # noqa: E731
         h = F.layer_norm(x, (c,), p("ln_1.weight"), p("ln_1.bias"))
         q, k, v = F.linear(h, p("attn.c_attn.weight"), p("attn.c_attn.bias")).split(c, dim=2)
         q, k, v = (z.view(n, t, n_head, c // n_head).transpose(1, 2) for z in (q, k, v))
         y = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(n, t, c)
         x = x + F.linear(y, p("attn.c_proj.weight"), p("attn.c_proj.bias"))
         h = F.layer_norm(x, (c,), p("ln_2.weight"), p("ln_2.bias"))
-        x = x + F.linear(F.gelu(F.linear(h, p("mlp.0.weight"), p("mlp.0.bias"))), p("mlp.2.weight"), p("mlp.2.bias"))
-    x = F.layer_norm(x, (c,), P["ln_f.weight"], P["ln_f.bias"])
-    return x @ P["wte.weight"].T   # the tied output layer
+        x = x + F.linear(F.gelu(F.linear(h, p("mlp.c_fc.weight"), p("mlp.c_fc.bias"))), p("mlp.c_proj.weight"),
+                         p("mlp.c_proj.bias"))
+    x = F.layer_norm(x, (c,), P["transformer.ln_f.weight"], P["transformer.ln_f.bias"])
+    return x @ P["lm_head.weight"].T
 
 
 def assert_matches(torch, model, torch_logits, P, idx, targets):
@@ -64,18 +65,18 @@ def test_gpt_is_nanogpt(torch):
     idx, targets = rng.integers(0, V, (3, 8)), rng.integers(0, V, (3, 8))
     P = torch_params(torch, model)
     assert_matches(torch, model, torch_gpt(torch, P, torch.tensor(idx), 2, 2), P, idx, targets)
-    assert "lm_head.weight" not in dict(model.named_parameters())   # tied: the token embedding is the output layer
 
 
 def test_gpt_initialisation_is_nanogpts():
     mdl.manual_seed(0)
     model = GPT(65, block_size=64, n_layer=4, n_head=4, n_embd=128)
     params = dict(model.named_parameters())
-    assert sum(p.size for p in params.values()) == 65 * 128 + 64 * 128 + 4 * (12 * 128 * 128 + 13 * 128) + 2 * 128
-    assert np.std(params["wte.weight"].numpy()) == pytest.approx(0.02, rel=0.05)
-    assert np.std(params["blocks.0.mlp.0.weight"].numpy()) == pytest.approx(0.02, rel=0.05)
-    assert np.std(params["blocks.0.attn.c_proj.weight"].numpy()) == pytest.approx(0.02 / math.sqrt(8), rel=0.05)
-    assert not params["blocks.0.attn.c_attn.bias"].numpy().any()
+    assert sum(p.size for p in params.values()) == 2 * 65 * 128 + 64 * 128 + 4 * (12 * 128 * 128 + 13 * 128) + 2 * 128
+    assert np.std(params["transformer.wte.weight"].numpy()) == pytest.approx(0.02, rel=0.05)
+    assert np.std(params["transformer.h.0.mlp.c_fc.weight"].numpy()) == pytest.approx(0.02, rel=0.05)
+    assert np.std(params["transformer.h.0.attn.c_proj.weight"].numpy()) == pytest.approx(0.02 / math.sqrt(8), rel=0.05)
+    assert not params["transformer.h.0.attn.c_attn.bias"].numpy().any()
+    assert model.config() == dict(vocab_size=65, block_size=64, n_layer=4, n_head=4, n_embd=128, dropout=0.0)
     with pytest.raises(ValueError, match="block_size"):
         model(mdl.tensor(np.zeros((1, 65), dtype=np.int64)))
 
@@ -101,7 +102,7 @@ def test_names_mlp_matches_pytorch(torch):
     P = torch_params(torch, model)
     rng = np.random.default_rng(3)
     idx, targets = rng.integers(0, 27, (32, 3)), rng.integers(0, 27, 32)
-    emb = P["embedding"][torch.tensor(idx)].reshape(32, 30)
+    emb = P["embedding.weight"][torch.tensor(idx)].reshape(32, 30)
     h = torch.tanh(emb @ P["hidden_layer.weight"].T + P["hidden_layer.bias"])
     assert_matches(torch, model, h @ P["output.weight"].T + P["output.bias"], P, idx, targets)
 
