@@ -201,16 +201,21 @@ def lenet(input_shape, n_outputs, dropout=0.0):
 
 def build_model(name, data, dropout=0.0):
     """Model `name` (one of MODELS) sized for `data` (a PreparedData)."""
-    n_features = int(np.prod(data.input_shape))
+    return build_model_for(name, data.input_shape, data.n_outputs, dropout=dropout, dataset=data.name)
+
+
+def build_model_for(name, input_shape, n_outputs, dropout=0.0, dataset="this data set"):
+    """Model `name` (one of MODELS) for inputs of `input_shape` ((C, H, W) or (features,)) and `n_outputs`."""
+    n_features = int(np.prod(input_shape))
     if name == "logreg":
-        return logistic_regression(n_features, data.n_outputs)
+        return logistic_regression(n_features, n_outputs)
     if name == "mlp":
-        return mlp(n_features, data.n_outputs, dropout=dropout)
+        return mlp(n_features, n_outputs, dropout=dropout)
     if name == "lenet":
-        if not data.is_image:
-            raise ValueError(f"model 'lenet' needs images (C, H, W); {data.name} has {n_features} features per "
+        if len(input_shape) != 3:
+            raise ValueError(f"model 'lenet' needs images (C, H, W); {dataset} has {n_features} features per "
                              f"sample: use --model mlp or logreg")
-        return lenet(data.input_shape, data.n_outputs, dropout=dropout)
+        return lenet(tuple(input_shape), n_outputs, dropout=dropout)
     raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
 
 

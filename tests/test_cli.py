@@ -10,7 +10,7 @@ import pytest
 
 from minidl import cli
 
-COMMANDS = ("train", "bench", "parity", "gradcheck", "info")
+COMMANDS = ("train", "predict", "bench", "parity", "gradcheck", "info")
 
 
 def run_minidl(*args, timeout=120):
@@ -153,7 +153,7 @@ def test_gradcheck_reports_a_wrong_backward(monkeypatch, capsys):
 
         return [("double (wrong)", lambda a: Double()(a), (x,))]
 
-    monkeypatch.setattr(cli, "gradcheck_cases", cases)
+    monkeypatch.setattr(cli.gradcheck, "gradcheck_cases", cases)  # minidl/cli/gradcheck.py
     assert cli.main(["gradcheck"]) == 1
     assert "FAIL" in capsys.readouterr().out
 
