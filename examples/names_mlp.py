@@ -12,13 +12,10 @@ import json
 import os
 import time
 
-import numpy as np
 
 import minidl as mdl
-from minidl import optim
 from minidl.data import text
-from minidl.optim.lr_scheduler import LambdaLR
-from minidl.train.language_model import bits, fit_steps, mean_loss
+from minidl.train.language_model import bits, mean_loss, train_on_contexts
 from minidl.zoo import NamesMLP, sample_names
 
 
@@ -44,18 +41,8 @@ def main(argv=None):
     dev, test = text.context_windows(dev_names, vocab), text.context_windows(test_names, vocab)
 
     model = NamesMLP(len(vocab), context=3, embed_dim=10, hidden=200)
-    optimizer = optim.SGD(model.parameters(), lr=args.lr)
-    half = args.steps // 2
-    scheduler = LambdaLR(optimizer, lambda step: 1.0 if step < half else 0.1)   # 0.1, then 0.01
-    rng = np.random.default_rng(args.seed)
-
-    def next_batch():
-        rows = rng.integers(0, len(X), size=args.batch_size)
-        return X[rows], Y[rows]
-
-    history = fit_steps(model, next_batch, optimizer, args.steps, scheduler=scheduler,
-                        evaluate=lambda: {"dev_loss": mean_loss(model, [dev])}, eval_every=max(args.steps // 10, 1),
-                        log_every=max(args.steps // 10, 1))
+    history = train_on_contexts(model, (X, Y), dev, args.steps, batch_size=args.batch_size, lr=args.lr,
+                                seed=args.seed)                          # SGD 0.1, then 0.01 for the second half
     train_loss, dev_loss, test_loss = (mean_loss(model, [data]) for data in ((X, Y), dev, test))
 
     samples = sample_names(model, vocab, n=20, seed=args.seed)

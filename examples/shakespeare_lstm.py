@@ -1,12 +1,12 @@
 """A character-level LSTM on Tiny Shakespeare (char-rnn's model, nanoGPT's training recipe).
 
-    MINIDL_DATA=/path/to/data python examples/shakespeare_lstm.py [--steps 1500] [--out out/] [--quick]
+    MINIDL_DATA=/path/to/data python examples/shakespeare_lstm.py [--steps 1200] [--out out/] [--quick]
 
-Embedding (65 -> 64) -> one LSTM layer of 256 units -> Linear (256 -> 65), trained on windows of 64
-characters, batches of 32, AdamW at 3e-3 with 100 warm-up steps and cosine decay to 3e-4, gradients
+Embedding (65 -> 64) -> one LSTM layer of 256 units -> Linear (256 -> 65), trained on windows of 32
+characters, batches of 32 (1,200 steps: about one pass over the training text), AdamW at 3e-3 with 100 warm-up steps and cosine decay to 3e-4, gradients
 clipped at 1.0, the same 90/10 split as the GPT example, so the two validation losses compare directly.
 Each window starts from a zero state (as nanoGPT's windows start without context), and sampling feeds
-the last 64 characters. BLAS runs on one thread by default (--blas-threads).
+the last 32 characters. BLAS runs on one thread by default (--blas-threads).
 """
 
 import argparse
@@ -22,9 +22,9 @@ from minidl.zoo import LSTMLanguageModel, generate, save_language_model
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--steps", type=int, default=1200)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--block-size", type=int, default=64)
+    parser.add_argument("--block-size", type=int, default=32)
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--layers", type=int, default=1)
     parser.add_argument("--lr", type=float, default=3e-3)

@@ -146,9 +146,34 @@ def train_on_text(model, train_tokens, val_tokens, steps, batch_size, block_size
     return history
 
 
+def train_on_contexts(model, train, dev, steps, batch_size=32, lr=0.1, decay_at=0.5, eval_every=None, seed=0,
+                      log=print, device="cpu"):
+    """makemore's recipe for a fixed-context model (X (N, k) -> next character Y (N,)); returns the history.
+
+    SGD at `lr` on random batches of `batch_size` rows, the rate divided by 10 after `decay_at` of the
+    steps; "dev_loss" is the exact loss over all of `dev` = (X_dev, Y_dev), checked every `eval_every` steps.
+    """
+    from minidl.optim import SGD
+    from minidl.optim.lr_scheduler import LambdaLR
+
+    X, Y = train
+    optimizer = SGD(model.parameters(), lr=lr)
+    scheduler = LambdaLR(optimizer, lambda step: 1.0 if step < decay_at * steps else 0.1)
+    rng = np.random.default_rng(seed)
+
+    def next_batch():
+        rows = rng.integers(0, len(X), size=batch_size)
+        return X[rows], Y[rows]
+
+    every = eval_every or max(steps // 10, 1)
+    return fit_steps(model, next_batch, optimizer, steps, scheduler=scheduler,
+                     evaluate=lambda: {"dev_loss": mean_loss(model, [dev], device=device)}, eval_every=every,
+                     log=log, log_every=every, device=device)
+
+
 def bits(nats):
     """Nats per character -> bits per character."""
     return nats / NATS_PER_BIT
 
 
-__all__ = ["bits", "decay_groups", "fit_steps", "mean_loss", "ordered_windows", "sequence_loss", "train_on_text"]
+__all__ = ["bits", "decay_groups", "fit_steps", "mean_loss", "ordered_windows", "sequence_loss", "train_on_contexts", "train_on_text"]
