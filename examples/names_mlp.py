@@ -26,7 +26,7 @@ def main(argv=None):
     parser.add_argument("--lr", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", default="out")
-    parser.add_argument("--quick", action="store_true", help="2,000 names, 500 steps (smoke test)")
+    parser.add_argument("--quick", action="store_true", help="2,000 names, 300 steps (smoke test)")
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     start = time.perf_counter()
@@ -34,7 +34,7 @@ def main(argv=None):
     mdl.manual_seed(args.seed)
     names = text.load_names()                                            # 32,033 names from $MINIDL_DATA
     if args.quick:
-        names, args.steps = names[:2000], 500
+        names, args.steps = names[:2000], 300
     vocab = text.CharVocab.from_text("".join(names), specials=(".",))    # "." (index 0) starts and ends a name
     train_names, dev_names, test_names = text.split_names(names, seed=args.seed)
     X, Y = text.context_windows(train_names, vocab, context=3)           # (182,531, 3) -> (182,531,) on all names

@@ -47,7 +47,8 @@ def main(argv=None, model_name="gpt"):
             model = GPT(len(vocab), block_size=args.block_size, n_layer=4, n_head=4, n_embd=128, dropout=0.0)
         print(f"GPT: {sum(p.size for p in model.parameters()):,} parameters")
         history = train_on_text(model, train, val, args.steps, args.batch_size, args.block_size, lr=args.lr,
-                                eval_every=max(args.steps // 8, 1), seed=args.seed)
+                                eval_every=max(args.steps // 8, 1), eval_batches=2 if args.quick else 20,
+                                seed=args.seed)
         context = vocab.encode("\n")
         sample = vocab.decode(generate(model, context, 500 if not args.quick else 50, temperature=0.8, seed=0))
 

@@ -47,7 +47,8 @@ def main(argv=None):
                                   block_size=args.block_size)
         print(f"LSTM: {sum(p.size for p in model.parameters()):,} parameters")
         history = train_on_text(model, train, val, args.steps, args.batch_size, args.block_size, lr=args.lr,
-                                eval_every=max(args.steps // 6, 1), seed=args.seed)
+                                eval_every=max(args.steps // 6, 1), eval_batches=2 if args.quick else 20,
+                                seed=args.seed)
         sample = vocab.decode(generate(model, vocab.encode("\n"), 300 if not args.quick else 30, temperature=0.8,
                                        seed=0))
 

@@ -123,7 +123,8 @@ def _train_shakespeare(corpus, settings, args):
                                   dropout=settings["dropout"], block_size=block)
     model.to(args.device)
     history = train_on_text(model, train, val, settings["steps"], settings["batch_size"], block, lr=settings["lr"],
-                            eval_every=max(settings["steps"] // 8, 1), seed=args.seed, device=args.device)
+                            eval_every=max(settings["steps"] // 8, 1), eval_batches=2 if args.quick else 20,
+                            seed=args.seed, device=args.device)
     results = {"val_loss": history["val_loss_full"]}
     model.to("cpu")
     sample = vocab.decode(generate(model, vocab.encode("\n"), 60 if args.quick else 500, temperature=0.8,
