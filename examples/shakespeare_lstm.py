@@ -3,8 +3,8 @@
     MINIDL_DATA=/path/to/data python examples/shakespeare_lstm.py [--steps 1200] [--out out/] [--quick]
 
 Embedding (65 -> 64) -> one LSTM layer of 256 units -> Linear (256 -> 65), trained on windows of 32
-characters, batches of 32 (1,200 steps: about one pass over the training text), AdamW at 3e-3 with 100 warm-up steps and cosine decay to 3e-4, gradients
-clipped at 1.0, the same 90/10 split as the GPT example, so the two validation losses compare directly.
+characters, batches of 32 (1,200 steps: about 1.2 M characters, one pass over the training text), AdamW
+at 3e-3 with 100 warm-up steps and cosine decay to 3e-4, gradients clipped at 1.0, the same 90/10 split as the GPT example, so the two validation losses compare directly.
 Each window starts from a zero state (as nanoGPT's windows start without context), and sampling feeds
 the last 32 characters. BLAS runs on one thread by default (--blas-threads).
 """
@@ -61,7 +61,8 @@ def main(argv=None):
     val_loss = history["val_loss_full"]
     print(sample)
     print(f"test (validation) loss {val_loss:.4f} nats/char = {bits(val_loss):.3f} bits/char over every validation "
-          f"window; {args.steps} steps, {history['seconds']:.0f} s training, {time.perf_counter() - start:.0f} s in all")
+          f"window; {args.steps} steps, {history['seconds']:.0f} s training, "
+          f"{time.perf_counter() - start:.0f} s in all")
     return val_loss
 
 

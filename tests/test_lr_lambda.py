@@ -43,7 +43,8 @@ def nanogpt_lr(it, learning_rate, warmup_iters, lr_decay_iters, min_lr):
                                     [WarmupCosine(5, 30), lambda e: 1 / (1 + e)]],
                          ids=["warmup-cosine", "no-warmup", "exponential", "per-group"])
 def test_lambda_lr_matches_pytorch(torch, factor):
-    ours_opt = two_groups(optim, [Parameter(mdl.zeros(2, dtype=mdl.float64)), Parameter(mdl.zeros(3, dtype=mdl.float64))])
+    ours_opt = two_groups(optim, [Parameter(mdl.zeros(2, dtype=mdl.float64)),
+                                  Parameter(mdl.zeros(3, dtype=mdl.float64))])
     theirs_opt = two_groups(torch.optim, [torch.nn.Parameter(torch.zeros(2)), torch.nn.Parameter(torch.zeros(3))])
     ours = sequence(ours_opt, LambdaLR(ours_opt, factor))
     theirs = sequence(theirs_opt, torch.optim.lr_scheduler.LambdaLR(theirs_opt, factor))

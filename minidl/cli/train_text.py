@@ -64,7 +64,8 @@ def run(args, argv):
     except DataError as error:
         print(f"minidl train: error: {str(error).splitlines()[0]}", file=sys.stderr)
         return 1
-    print(f"minidl train: {settings['model']} on {args.dataset}, {settings['steps']} steps of {settings['batch_size']}, "
+    print(f"minidl train: {settings['model']} on {args.dataset}, {settings['steps']} steps of "
+          f"{settings['batch_size']}, "
           f"lr {settings['lr']:g}, device {args.device}; writing into {out}", flush=True)
     started = time.perf_counter()
     if args.dataset == "names":
@@ -84,7 +85,8 @@ def run(args, argv):
     _write_report(out, args, argv, settings, model, results, seconds, samples)
     shown = "  ".join(f"{key} {value:.4f} nats/char ({value / 0.6931471805599453:.3f} bits)"
                       for key, value in results.items())
-    print(f"{shown}\nwrote config.json, curves.png, history.json, model.npz, report.md, samples.txt, vocab.json in {out}")
+    print(f"{shown}\nwrote config.json, curves.png, history.json, model.npz, report.md, samples.txt, vocab.json "
+          f"in {out}")
     return 0
 
 

@@ -209,7 +209,7 @@ def next_token_probs(logits, temperature=1.0, top_k=None):
 
 
 def sample_next(logits, temperature=1.0, top_k=None, rng=None):
-    """Draw the next token from `next_token_probs(logits, temperature, top_k)`: an int for (V,), (N,) ints for (N, V)."""
+    """A draw from `next_token_probs(logits, temperature, top_k)`: an int for (V,) logits, (N,) ints for (N, V)."""
     probs = next_token_probs(logits, temperature, top_k)
     rng = np.random.default_rng(rng)
     if probs.ndim == 1:

@@ -176,4 +176,5 @@ def bits(nats):
     return nats / NATS_PER_BIT
 
 
-__all__ = ["bits", "decay_groups", "fit_steps", "mean_loss", "ordered_windows", "sequence_loss", "train_on_contexts", "train_on_text"]
+__all__ = ["bits", "decay_groups", "fit_steps", "mean_loss", "ordered_windows", "sequence_loss", "train_on_contexts",
+           "train_on_text"]
