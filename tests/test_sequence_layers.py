@@ -20,8 +20,7 @@ def twin_check(torch, mine, theirs, inputs, call=lambda m, *xs: m(*xs), seed=0, 
     output: outputs, input gradients and every parameter gradient must agree."""
     mine.astype(mdl.float64)
     theirs.double()
-    missing, unexpected = theirs.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in mine.state_dict().items()},
-                                                 strict=True)
+    theirs.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in mine.state_dict().items()}, strict=True)
     differentiable = differentiable or [a.dtype.kind == "f" for a in inputs]
     xm = [mdl.tensor(a, requires_grad=d) if a is not None else None for a, d in zip(inputs, differentiable)]
     xt = [torch.tensor(a, requires_grad=bool(d)) if a is not None else None for a, d in zip(inputs, differentiable)]
@@ -379,3 +378,28 @@ def test_apply_visits_children_then_self_as_torch(torch):
     assert mine.apply(lambda m: seen_mine.append(type(m).__name__)) is mine
     theirs.apply(lambda m: seen_theirs.append(type(m).__name__))
     assert seen_mine == seen_theirs == ["Linear", "ReLU", "Linear", "Sequential", "Sequential"]
+
+
+# -- the same layers on the strict stand-in device (no host array may leak into device code) ----------------------
+def test_layers_run_on_the_strict_device_with_the_cpu_results():
+    rng = np.random.default_rng(10)
+    mdl.manual_seed(2)
+    gpt = GPT(vocab_size=9, block_size=6, n_layer=1, n_head=2, n_embd=8)
+    mha = nn.MultiheadAttention(8, 2, batch_first=True)
+    idx = rng.integers(0, 9, (2, 5))
+    x = rng.standard_normal((2, 5, 8)).astype(np.float32)
+    pad = np.array([[False] * 4 + [True]] * 2)
+    forbidden = rng.random((5, 5)) < 0.2
+    results = {}
+    for device in ("cpu", "strict"):
+        gpt.to(device), mha.to(device)
+        gpt.zero_grad(), mha.zero_grad()
+        logits = gpt(mdl.tensor(idx, device=device))
+        xm = mdl.tensor(x, device=device)
+        out, weights = mha(xm, xm, xm, key_padding_mask=pad, is_causal=True)
+        out2, _ = mha(xm, xm, xm, attn_mask=mdl.tensor(forbidden, device=device), need_weights=False)
+        (logits.sum() + out.sum() + weights.sum() + out2.sum()).backward()
+        results[device] = [t.numpy() for t in (logits, out, weights)] + \
+            [p.grad.numpy() for p in list(gpt.parameters()) + list(mha.parameters())]
+    for a, b in zip(results["cpu"], results["strict"]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

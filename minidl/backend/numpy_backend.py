@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from minidl.backend.base import Backend, _window_geometry
+from minidl.backend.erf import erf_float32
 
 
 class NumpyBackend(Backend):
@@ -127,6 +128,11 @@ class NumpyBackend(Backend):
         # threads spin against NumPy's BLAS threads in the next matrix products (MLP steps 10x slower,
         # measured). One thread inside, as around `parallel_blocks`; the setting is put back after.
         return _blas_single_thread() if _scipy_blas() else contextlib.nullcontext()
+
+    def erf(self, x):
+        if x.dtype == np.float32:  # a rational approximation in cache-sized blocks: ~3x SciPy's speed
+            return erf_float32(x, self.parallel)
+        return super().erf(x)
 
     def sliding_windows(self, x, kernel_size, stride):
         shape, strides = _window_geometry(x, kernel_size, stride)

@@ -1,4 +1,7 @@
-"""`Sequential`: layers applied one after the other."""
+"""`Sequential`: layers applied one after the other; `ModuleList` and `ModuleDict`: submodules that a forward
+uses its own way."""
+
+import numbers
 
 from minidl import anomaly
 from minidl.errors import ArgumentError, ArgumentTypeError
@@ -78,9 +81,9 @@ class ModuleList(Module):
             self.extend(modules)
 
     def _index(self, index):
-        if not isinstance(index, int) or isinstance(index, bool):
+        if not isinstance(index, numbers.Integral) or isinstance(index, bool):
             raise ArgumentTypeError(f"ModuleList indices must be ints or slices, got {type(index).__name__}")
-        n = len(self._modules)
+        n, index = len(self._modules), int(index)
         if not -n <= index < n:
             raise IndexError(f"ModuleList index {index} is out of range for a list of {n} modules")
         return index % n

@@ -27,8 +27,10 @@ from minidl.tensor import Tensor
 
 
 class ScaledDotProductAttention(Function):
-    """y = P' @ v,  P = softmax(S),  S = q @ kᵀ · scale + mask,  P' = P * keep / (1 - p)  (dropout, keep ~ B(1 - p));
+    """y = P @ v,  P = softmax(q kᵀ · scale + mask);   dL/dv = Pᵀ @ dL/dy,  dL/dq = dS @ k · scale,  dL/dk = ...
+    ... dSᵀ @ q · scale,  with dS = P * (dP - Σ dP * P),  dP = dL/dy @ vᵀ.
 
+    With dropout, P' = P * keep / (1 - p) (keep ~ Bernoulli(1 - p)) replaces P in y = P' @ v:
         dL/dv = P'ᵀ @ dL/dy,   dP = (dL/dy @ vᵀ) * keep / (1 - p),   dS = P * (dP - Σ_keys dP * P),
         dL/dq = dS @ k · scale,   dL/dk = dSᵀ @ q · scale,   dL/dmask = dS      (batch axes summed back)
     q: (..., L, E), k: (..., S, E), v: (..., S, Ev), float mask (an input): broadcastable to (..., L, S);
@@ -41,27 +43,28 @@ class ScaledDotProductAttention(Function):
 
     def forward(self, q, k, v, *mask):
         xp = self.xp
-        scores = (q * self.scale) @ xp.swapaxes(k, -1, -2)
+        scores = (q * self.scale) @ xp.swapaxes(k, -1, -2)  # a fresh array: masked and softmaxed in place
         if mask:
-            scores = scores + mask[0]
+            scores = _add_into(scores, mask[0])
         if self.allowed is not None:
-            scores = xp.where(self.allowed, scores, -math.inf)
-        p = _safe_softmax(self.backend, scores)
-        kept = p
-        self.keep = None
+            scores = _forbid(xp, scores, self.allowed)
+        p = _safe_softmax_(xp, scores)
+        kept, keep = p, None
         if self.dropout_p > 0:
-            self.keep = self.backend.bernoulli(p.shape, 1.0 - self.dropout_p).astype(p.dtype) * (1.0 / (1.0 - self.dropout_p))
-            kept = p * self.keep
-        self.saved = (q, k, v, p, kept)
+            keep = self.backend.bernoulli(p.shape, 1.0 - self.dropout_p).astype(p.dtype)
+            keep *= 1.0 / (1.0 - self.dropout_p)  # the kept weights scaled up: inverted dropout
+            kept = p * keep
+        self.saved = (q, k, v, p, kept, keep)
         return kept @ v
 
     def backward(self, gy):
-        q, k, v, p, kept = self.saved
+        q, k, v, p, kept, keep = self.saved
         xp, needs = self.xp, self.needs_grad
-        dp = gy @ xp.swapaxes(v, -1, -2)
-        if self.keep is not None:
-            dp *= self.keep
-        ds = p * (dp - (dp * p).sum(axis=-1, keepdims=True))  # the softmax's backward, row by row
+        ds = gy @ xp.swapaxes(v, -1, -2)  # dP, turned into dS in place
+        if keep is not None:
+            ds *= keep
+        ds -= (ds * p).sum(axis=-1, keepdims=True)  # the softmax's backward, row by row:
+        ds *= p                                      # dS = P * (dP - Σ_keys dP * P)
         gq = unbroadcast((ds @ k) * self.scale, q.shape, q.dtype) if needs[0] else None
         gk = unbroadcast((xp.swapaxes(ds, -1, -2) @ q) * self.scale, k.shape, k.dtype) if needs[1] else None
         gv = unbroadcast(xp.swapaxes(kept, -1, -2) @ gy, v.shape, v.dtype) if needs[2] else None
@@ -71,14 +74,38 @@ class ScaledDotProductAttention(Function):
         return gq, gk, gv, (unbroadcast(ds, mask.shape, mask.dtype) if needs[3] else None)
 
 
-def _safe_softmax(backend, scores):
-    """softmax over the last axis; a row of -inf (every key forbidden) gives zeros instead of NaN."""
-    xp = backend.xp
-    m = backend.reduce(scores, "max", (scores.ndim - 1,))
-    m = xp.where(m == -math.inf, 0, m)
-    e = xp.exp(scores - m)
-    total = backend.reduce(e, "sum", (scores.ndim - 1,))
-    return e / xp.where(total == 0, 1, total)
+def _fits(shape, into):
+    """True when an array of `shape` broadcasts to `into` without enlarging it (an in-place update works)."""
+    return len(shape) <= len(into) and all(a in (1, b) for a, b in zip(shape[::-1], into[::-1]))
+
+
+def _add_into(scores, mask):
+    """scores + mask, in place where the mask's batch axes do not enlarge the scores'."""
+    if _fits(mask.shape, scores.shape) and scores.dtype == mask.dtype:
+        scores += mask
+        return scores
+    return scores + mask
+
+
+def _forbid(xp, scores, allowed):
+    """-inf where `allowed` is False (in place where it fits), so those keys get zero weight."""
+    if _fits(allowed.shape, scores.shape):
+        xp.copyto(scores, -math.inf, where=~allowed)
+        return scores
+    return xp.where(allowed, scores, -math.inf)
+
+
+def _safe_softmax_(xp, scores):
+    """softmax over the last axis, computed in place in `scores`; a row of -inf (every key forbidden)
+    gives zeros instead of NaN (0/0)."""
+    m = scores.max(axis=-1, keepdims=True)
+    m[m == -math.inf] = 0
+    scores -= m
+    xp.exp(scores, out=scores)
+    total = scores.sum(axis=-1, keepdims=True)
+    total[total == 0] = 1
+    scores /= total
+    return scores
 
 
 def scaled_dot_product_attention(q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):

@@ -7,8 +7,9 @@ from minidl.tensor import Tensor
 
 
 class Embedding(Function):
-    """y[..., :] = weight[indices[...], :];   dL/dweight[r] = Σ of dL/dy[...] over the positions whose index
-    is r (repeated indices add up), 0 for rows never picked and for the row `padding_idx`.
+    """y = weight[indices];   dL/dweight[r] = Σ dL/dy over the positions whose index is r (0 at padding_idx).
+
+    Repeated indices add up; rows never picked and the row `padding_idx` get 0.
     indices: integers of any shape (...); weight: (num_embeddings, dim); y: (..., dim). Keeps the indices."""
 
     def __init__(self, indices, padding_idx):
@@ -18,9 +19,12 @@ class Embedding(Function):
         return weight[self.indices]
 
     def backward(self, gy):
-        weight = self.inputs[0]
-        gw = self.xp.zeros(weight.shape, dtype=weight.dtype)
-        self.backend.scatter_add(gw, self.indices.reshape(-1), gy.reshape(-1, weight.shape[1]))
+        xp, (num, dim) = self.xp, self.inputs[0].shape
+        gw = xp.zeros((num, dim), dtype=self.inputs[0].dtype)
+        # each picked row r adds its dL/dy row into gw[r]; as flat element indices r·dim + j, a 1-d
+        # scatter-add, which NumPy runs 2-3x faster than the same scatter of whole rows
+        flat = (self.indices.reshape(-1, 1) * dim + xp.arange(dim)).reshape(-1)
+        self.backend.scatter_add(gw.reshape(-1), flat, gy.reshape(-1))
         if self.padding_idx is not None:
             gw[self.padding_idx] = 0
         return gw
@@ -34,7 +38,8 @@ def embedding(indices, weight, padding_idx=None):
     """
     weight = float_arg("embedding", "weight", weight)
     if weight.ndim != 2:
-        raise ShapeError(f"embedding: weight must be a matrix (num_embeddings, embedding_dim), got shape {weight.shape}")
+        raise ShapeError(f"embedding: weight must be a matrix (num_embeddings, embedding_dim), got shape "
+                         f"{weight.shape}")
     backend, n = weight._backend, weight.shape[0]
     if isinstance(indices, Tensor):
         if indices._backend is not backend:

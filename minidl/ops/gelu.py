@@ -18,7 +18,9 @@ _CUBIC = 0.044715
 
 
 class GELU(Function):
-    """y = x Φ(x),  Φ(x) = (1 + erf(x/√2)) / 2;   dL/dx = dL/dy * (Φ(x) + x φ(x)),  φ(x) = exp(-x²/2) / √(2π).
+    """y = x Φ(x);   dL/dx = dL/dy * (Φ(x) + x φ(x)).
+
+    Φ(x) = (1 + erf(x/√2)) / 2 and φ(x) = exp(-x²/2) / √(2π): the standard normal CDF and density.
     Saves x and Φ(x)."""
 
     def forward(self, x):
@@ -28,13 +30,18 @@ class GELU(Function):
 
     def backward(self, gy):
         x, cdf = self.saved
-        pdf = self.xp.exp(-0.5 * x * x) * _INV_SQRT_2PI
-        return gy * (cdf + x * pdf)
+        slope = self.xp.exp(-0.5 * x * x)  # built in place: φ(x) √(2π), then Φ(x) + x φ(x), then dL/dx
+        slope *= x
+        slope *= _INV_SQRT_2PI
+        slope += cdf
+        slope *= gy
+        return slope
 
 
 class GELUTanh(Function):
-    """y = x/2 (1 + t),  t = tanh(√(2/π) (x + 0.044715 x³));
-    dL/dx = dL/dy * (½ (1 + t) + ½ x (1 - t²) √(2/π) (1 + 3·0.044715 x²)).   Saves x and t."""
+    """y = x/2 (1 + t),  t = tanh(u);   dL/dx = dL/dy * (½ (1 + t) + ½ x (1 - t²) du/dx).
+
+    u = √(2/π) (x + 0.044715 x³),  du/dx = √(2/π) (1 + 3·0.044715 x²).   Saves x and t."""
 
     def forward(self, x):
         t = self.xp.tanh(_SQRT_2_OVER_PI * (x + _CUBIC * x * x * x))

@@ -12,11 +12,10 @@ from minidl.ops.inputs import float_arg, tensor_arg
 
 
 class LayerNorm(Function):
-    """xhat = (x - mean) * inv_std,  inv_std = 1 / sqrt(var + eps),  y = weight * xhat + bias, with the
-    mean and biased var over the last k axes (n elements per sample);
+    """y = weight * xhat + bias,  xhat = (x - mean) * inv_std;   dL/dx = inv_std * (dxhat - mean(dxhat) - ...
+    ... xhat * mean(dxhat * xhat)),  with dxhat = dL/dy * weight.
 
-        dxhat = dL/dy * weight
-        dL/dx = inv_std * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))    (means over the last k axes)
+    mean, biased var and the means in dL/dx: over the last k axes of each sample; inv_std = 1 / sqrt(var + eps);
         dL/dweight = Σ dL/dy * xhat,    dL/dbias = Σ dL/dy                    (Σ: over the leading axes)
     x: (..., *normalized_shape); weight, bias: normalized_shape or absent. Saves xhat, inv_std, weight.
     """
@@ -35,7 +34,10 @@ class LayerNorm(Function):
         weight = affine[0] if self.has_weight else None
         y = xhat if weight is None else xhat * weight
         if self.has_bias:
-            y = y + affine[-1]
+            if y is xhat or y.dtype != affine[-1].dtype:  # xhat is saved; a float64 bias promotes y
+                y = y + affine[-1]
+            else:
+                y += affine[-1]
         self.saved = (xhat, inv_std, weight)
         return y
 
@@ -46,7 +48,10 @@ class LayerNorm(Function):
         if self.needs_grad[0]:
             mean_dxhat = dxhat.mean(axis=self.normalized, keepdims=True)
             mean_dxhat_xhat = (dxhat * xhat).mean(axis=self.normalized, keepdims=True)
-            gx = ((dxhat - mean_dxhat - xhat * mean_dxhat_xhat) * inv_std).astype(self.inputs[0].dtype, copy=False)
+            gx = dxhat - mean_dxhat
+            gx -= xhat * mean_dxhat_xhat
+            gx *= inv_std
+            gx = gx.astype(self.inputs[0].dtype, copy=False)
         grads = [gx]
         if self.has_weight:
             grads.append(self.affine_grad(len(grads), gy * xhat))

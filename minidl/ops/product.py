@@ -15,8 +15,9 @@ from minidl.ops.inputs import tensor_arg
 
 
 class Prod(Function):
-    """y = Π x over axes;   dL/dx_i = dL/dy * Π_{j≠i} x_j  (= y / x_i without zeros; see the module
-    docstring for slices with zeros).   Saves x."""
+    """y = Π x over axes;   dL/dx_i = dL/dy * Π_{j≠i} x_j.
+
+    That is y / x_i in a slice without zeros; the module docstring gives slices with zeros.   Saves x."""
 
     def __init__(self, axes, keepdims):
         self.axes, self.keepdims = axes, keepdims
