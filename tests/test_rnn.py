@@ -195,6 +195,18 @@ def test_parameter_names_shapes_and_initialisation(torch, kind, gates):
     assert np.abs(np.concatenate([p.numpy().ravel() for p in cell.parameters()])).max() <= bound
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_float32_stays_float32(device, kind):
+    """Outputs, states and every gradient of a float32 layer are float32 (no float64 creep from constants)."""
+    mdl.manual_seed(0)
+    layer = getattr(nn, kind)(3, 4, num_layers=2, dropout=0.5, device=device)
+    x = mdl.randn(5, 2, 3, device=device, requires_grad=True)
+    outputs = flat(layer(x))
+    sum(o.sum() for o in outputs).backward()
+    assert all(o.dtype == np.float32 for o in outputs)
+    assert x.grad.dtype == np.float32 and all(p.grad.dtype == np.float32 for p in layer.parameters())
+
+
 def test_repr_names_the_configuration():
     assert repr(nn.LSTM(65, 128, num_layers=2, batch_first=True)) == "LSTM(65, 128, num_layers=2, batch_first=True)"
     assert repr(nn.RNN(3, 4, nonlinearity="relu", bias=False)) == "RNN(3, 4, bias=False, nonlinearity='relu')"
@@ -367,3 +379,19 @@ def test_wrong_kinds_of_arguments():
         nn.LSTM(5, 7, num_layers=2, dropout=1.5)
     with pytest.raises(mdl.ArgumentError, match="GRU: num_layers must be an int >= 1, got 0"):
         nn.GRU(5, 7, num_layers=0)
+
+
+def test_summary_of_a_model_with_an_lstm_counts_pytorchs_parameters(torch):
+    class Tagger(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(3, 4, num_layers=2, batch_first=True)
+            self.fc = nn.Linear(4, 5)
+
+        def forward(self, x):
+            output, _ = self.lstm(x)
+            return self.fc(output)
+
+    text = Tagger().summary((6, 3))
+    expected = sum(p.numel() for p in torch.nn.LSTM(3, 4, num_layers=2).parameters())
+    assert f"lstm (LSTM)   (None, 6, 4)   {expected:>8,}".replace(" ", "") in text.replace(" ", "")

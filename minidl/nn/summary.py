@@ -49,6 +49,8 @@ def summarize(model, input_shape, device=None, dtype=None):
 
 def _recorder(rows, name, module):
     def hook(mod, inputs, output):
+        while isinstance(output, tuple):  # RNN, LSTM, GRU return (output, h_n): show the output
+            output = output[0]
         shape = "(None, " + ", ".join(str(n) for n in output.shape[1:]) + ")" if output.ndim > 1 else "(None,)"
         count = sum(p.size for p in mod.parameters(recurse=False))
         rows.append((name, module, shape, count))
