@@ -21,7 +21,7 @@ from minidl.train.language_model import bits, train_on_text
 from minidl.zoo import GPT, generate, save_language_model
 
 
-def main(argv=None, model_name="gpt"):
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--batch-size", type=int, default=12)
