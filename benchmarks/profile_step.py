@@ -85,7 +85,7 @@ def host_and_gpu_time(runner, steps):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--model", choices=("mlp", "lenet"), default="lenet")
+    p.add_argument("--model", choices=("mlp", "lenet", "gpt"), default="lenet")  # gpt: --batch 12 (x 64 tokens)
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--steps", type=int, default=100)
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")

@@ -4,6 +4,8 @@ Models (float32, SGD with momentum 0.9, cross-entropy on random data of the righ
     mlp     784-256-128-10 with ReLU
     lenet   LeNet-5 on 28x28 inputs: conv 1->6 k5, ReLU, max-pool 2, conv 6->16 k5, ReLU, max-pool 2,
             256-120-84-10 with ReLU
+    gpt     nanoGPT's CPU recipe (`--models gpt`, not in the default set): 4 layers, 4 heads, 128 wide,
+            vocabulary 65, one batch of 12 sequences of 64 tokens (the batch sizes do not apply)
 Backends: minidl "cpu", minidl "cuda" (when `mdl.cuda.is_available()`), PyTorch CPU, and PyTorch CUDA
 (when available). PyTorch runs the same layers with the same initial weights.
 
@@ -34,11 +36,14 @@ import numpy as np
 
 import minidl as mdl
 from minidl import nn
+from minidl.nn.transformer import GPT as TransformerGPT
 from minidl.cli.args import Parser, float_in, output_folder, positive_int  # one-line errors, exit status 2
 from minidl.nn import functional as F
 
 MODELS = ("mlp", "lenet")
 INPUT_SHAPES = {"mlp": (784,), "lenet": (1, 28, 28)}
+# The language model: token ids in, next-token logits out; its batch is fixed (nanoGPT's CPU recipe).
+GPT = dict(vocab_size=65, block_size=64, n_layer=4, n_head=4, n_embd=128, batch=12)
 LR, MOMENTUM = 0.01, 0.9
 
 
@@ -54,8 +59,11 @@ def build_minidl(model, device="cpu"):
                             nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
                             nn.Linear(256, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
         net = nn.fuse(net)  # each Conv2d -> ReLU -> MaxPool2d as one layer (same values, state-dict keys)
+    elif model == "gpt":
+        net = TransformerGPT(GPT["vocab_size"], GPT["block_size"], n_layer=GPT["n_layer"], n_head=GPT["n_head"],
+                             n_embd=GPT["n_embd"])
     else:
-        raise ValueError(f"unknown model {model!r}: expected one of {MODELS}")
+        raise ValueError(f"unknown model {model!r}: expected one of {MODELS + ('gpt',)}")
     return net.to(device) if device != "cpu" else net
 
 
@@ -65,6 +73,8 @@ def build_torch(model, like, device="cpu"):
     tnn = torch.nn
     if model == "mlp":
         net = tnn.Sequential(tnn.Linear(784, 256), tnn.ReLU(), tnn.Linear(256, 128), tnn.ReLU(), tnn.Linear(128, 10))
+    elif model == "gpt":
+        net = _torch_gpt(torch)
     else:
         net = tnn.Sequential(tnn.Conv2d(1, 6, 5), tnn.ReLU(), tnn.MaxPool2d(2),
                              tnn.Conv2d(6, 16, 5), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Flatten(),
@@ -75,12 +85,76 @@ def build_torch(model, like, device="cpu"):
     return net.to(device)
 
 
+def _torch_gpt(torch):
+    """nanoGPT's model.py GPT in PyTorch with minidl.nn.transformer.GPT's parameter names (no weight tying)."""
+    tnn, F_ = torch.nn, torch.nn.functional
+    c, heads = GPT["n_embd"], GPT["n_head"]
+
+    class Attention(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c_attn, self.c_proj = tnn.Linear(c, 3 * c), tnn.Linear(c, c)
+
+        def forward(self, x):
+            b, t, _ = x.shape
+            q, k, v = (z.view(b, t, heads, c // heads).transpose(1, 2) for z in self.c_attn(x).split(c, dim=2))
+            y = F_.scaled_dot_product_attention(q, k, v, is_causal=True)
+            return self.c_proj(y.transpose(1, 2).contiguous().view(b, t, c))
+
+    class MLP(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c_fc, self.gelu, self.c_proj = tnn.Linear(c, 4 * c), tnn.GELU(), tnn.Linear(4 * c, c)
+
+        def forward(self, x):
+            return self.c_proj(self.gelu(self.c_fc(x)))
+
+    class Block(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln_1, self.attn, self.ln_2, self.mlp = tnn.LayerNorm(c), Attention(), tnn.LayerNorm(c), MLP()
+
+        def forward(self, x):
+            x = x + self.attn(self.ln_1(x))
+            return x + self.mlp(self.ln_2(x))
+
+    class Model(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.transformer = tnn.ModuleDict(dict(
+                wte=tnn.Embedding(GPT["vocab_size"], c), wpe=tnn.Embedding(GPT["block_size"], c),
+                h=tnn.ModuleList([Block() for _ in range(GPT["n_layer"])]), ln_f=tnn.LayerNorm(c)))
+            self.lm_head = tnn.Linear(c, GPT["vocab_size"], bias=False)
+
+        def forward(self, idx):
+            tr = self.transformer
+            x = tr.wte(idx) + tr.wpe(torch.arange(idx.shape[1], device=idx.device))
+            for block in tr.h:
+                x = block(x)
+            return self.lm_head(tr.ln_f(x))
+
+    return Model()
+
+
+def _batch(model, batch, rng):
+    """Random inputs and integer targets of one step: images/features and classes, or token ids (gpt)."""
+    if model == "gpt":
+        shape = (batch, GPT["block_size"])
+        return rng.integers(0, GPT["vocab_size"], shape), rng.integers(0, GPT["vocab_size"], shape)
+    x = rng.standard_normal((batch,) + INPUT_SHAPES[model], dtype=np.float32)
+    return x, rng.integers(0, 10, batch)
+
+
 def matmul_flops(model, batch, training=True):
     """Floating-point operations of the matrix products of one step (2 per multiply-add).
 
     Training counts forward, the weight gradients and the input gradients (none for the first layer,
     whose input needs no gradient); inference counts the forward only.
     """
+    if model == "gpt":  # per token: q, k, v, projection and MLP products, two attention products (T·C each), head
+        c, t = GPT["n_embd"], GPT["block_size"]
+        forward = 2 * batch * t * (GPT["n_layer"] * (12 * c * c + 2 * t * c) + c * GPT["vocab_size"])
+        return 3 * forward if training else forward
     if model == "mlp":
         layers = [784 * 256, 256 * 128, 128 * 10]
     else:  # multiply-adds per sample: output positions x output channels x window size
@@ -130,9 +204,7 @@ class MinidlRunner(Runner):
         mdl.manual_seed(seed)
         self.net = net if net is not None else build_minidl(model, device)
         self.backend = mdl.get_backend(device)
-        rng = np.random.default_rng(seed)
-        x = rng.standard_normal((batch,) + INPUT_SHAPES[model], dtype=np.float32)
-        t = rng.integers(0, 10, batch)
+        x, t = _batch(model, batch, np.random.default_rng(seed))
         self.x, self.t = mdl.tensor(x, device=device), mdl.tensor(t, device=device)
         self.opt = mdl.optim.SGD(self.net.parameters(), lr=LR, momentum=MOMENTUM)
         self.name = f"minidl {device}"
@@ -141,7 +213,10 @@ class MinidlRunner(Runner):
         self.backend.synchronize()
 
     def loss(self):
-        return F.cross_entropy(self.net(self.x), self.t)
+        out = self.net(self.x)
+        if out.ndim == 3:  # gpt: (B, T, V) logits, (B, T) targets
+            return F.cross_entropy(out.reshape(-1, out.shape[-1]), self.t.reshape(-1))
+        return F.cross_entropy(out, self.t)
 
     def infer(self):
         with mdl.no_grad():
@@ -158,10 +233,8 @@ class TorchRunner(Runner):
         self.torch = torch
         self.model, self.batch, self.device = model, batch, device
         self.net = build_torch(model, like, device)
-        rng = np.random.default_rng(seed)
-        x = rng.standard_normal((batch,) + INPUT_SHAPES[model], dtype=np.float32)
-        self.x = torch.from_numpy(x).to(device)
-        self.t = torch.from_numpy(rng.integers(0, 10, batch)).to(device)
+        x, t = _batch(model, batch, np.random.default_rng(seed))
+        self.x, self.t = torch.from_numpy(x).to(device), torch.from_numpy(t).to(device)
         self.opt = torch.optim.SGD(self.net.parameters(), lr=LR, momentum=MOMENTUM)
         self.loss_fn = torch.nn.functional.cross_entropy
         self.name = f"torch {device}"
@@ -171,7 +244,8 @@ class TorchRunner(Runner):
             self.torch.cuda.synchronize()
 
     def loss(self):
-        return self.loss_fn(self.net(self.x), self.t)
+        out = self.net(self.x)
+        return self.loss_fn(out.reshape(-1, out.shape[-1]), self.t.reshape(-1))
 
     def infer(self):
         with self.torch.no_grad():
@@ -327,7 +401,7 @@ def run(models=MODELS, batch_sizes=(64, 256), rounds=3, block=0.3, backends=None
         results["gemm_flops"][device] = rate
         log(f"float32 matrix product on {device}: {rate / 1e9:.1f} GFLOP/s")
     for model in models:
-        for batch in batch_sizes:
+        for batch in ((GPT["batch"],) if model == "gpt" else batch_sizes):
             runners = {}
             for framework, device in backends:
                 if framework == "minidl":
@@ -444,7 +518,8 @@ def parse_args(argv):
 
     p = Parser(prog="minidl bench", description=__doc__.split("\n")[0],
                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
+    p.add_argument("--models", nargs="+", choices=MODELS + ("gpt",), default=list(MODELS),
+                   help="mlp, lenet (the default set) and gpt (12 x 64 tokens, nanoGPT's CPU recipe)")
     p.add_argument("--batch-sizes", nargs="+", type=positive_int, default=None, help="default: 64 128 256 512")
     p.add_argument("--rounds", type=positive_int, default=None, help="alternating blocks per backend (default 3)")
     p.add_argument("--block", type=float_in(0, None, low_open=True), default=None,

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+import minidl as mdl
 import minidl.nn as nn
+from minidl.nn import transformer
 import minidl.optim as optim
 from minidl.data import datasets, train_val_test_split
 
@@ -232,3 +234,156 @@ def make_optimizer(name, params, lr, momentum=0.0, weight_decay=0.0):
     if name == "adam":
         return optim.Adam(params, lr=lr, weight_decay=weight_decay)
     raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+
+
+# -- language models (character level) -------------------------------------------------------------------------
+class NamesMLP(nn.Module):
+    """makemore's MLP (Bengio et al. 2003): the next character of a name from the `context` before it.
+
+    (N, context) int indices -> embeddings (N, context, embed_dim) from a table C (vocab, embed_dim) ~ N(0, 1)
+    -> flattened (N, context · embed_dim) -> Linear -> tanh (hidden) -> Linear -> logits (N, vocab).
+    The lecture's network: context 3, 10-d embeddings, 200 tanh units, 27 characters (11,897 parameters).
+    """
+
+    def __init__(self, vocab_size, context=3, embed_dim=10, hidden=200):
+        super().__init__()
+        self.vocab_size, self.context, self.embed_dim, self.hidden = vocab_size, context, embed_dim, hidden
+        self.embedding = nn.Embedding(vocab_size, embed_dim)             # the table C, N(0, 1) as in the lecture
+        self.hidden_layer = nn.Linear(context * embed_dim, hidden)
+        self.output = nn.Linear(hidden, vocab_size)
+
+    def forward(self, idx):
+        emb = self.embedding(idx)                                   # (N, context, embed_dim)
+        h = self.hidden_layer(emb.reshape(emb.shape[0], self.context * self.embed_dim)).tanh()
+        return self.output(h)
+
+    def config(self):
+        """The constructor's arguments (saved beside the weights as JSON)."""
+        return dict(vocab_size=self.vocab_size, context=self.context, embed_dim=self.embed_dim, hidden=self.hidden)
+
+
+def sample_names(model, vocab, n=20, temperature=1.0, top_k=None, seed=None, max_length=50, end="."):
+    """`n` names from a NamesMLP: start from a context of `end` tokens, draw characters until `end`."""
+    from minidl.data.text import sample_next
+
+    rng = np.random.default_rng(seed)
+    pad = vocab.index[end]
+    names = []
+    model.eval()
+    with mdl.no_grad():
+        for _ in range(n):
+            context, out = [pad] * model.context, []
+            while len(out) < max_length:
+                logits = model(mdl.tensor(np.array([context], dtype=np.int64))).numpy()[0]
+                i = sample_next(logits, temperature, top_k, rng)
+                if i == pad:
+                    break
+                out.append(i)
+                context = context[1:] + [i]
+            names.append(vocab.decode(out))
+    return names
+
+
+class GPT(transformer.GPT):
+    """A small character-level GPT: nanoGPT's model (`minidl.nn.transformer.GPT`) with the CPU recipe's sizes.
+
+    (N, T) indices -> token + position embeddings -> n_layer pre-LayerNorm blocks (causal self-attention,
+    GELU MLP) -> LayerNorm -> Linear -> (N, T, vocab) logits; output layer not tied to the embedding.
+    nanoGPT's CPU recipe for Tiny Shakespeare: block 64, 4 layers, 4 heads, 128 wide (0.8 M parameters).
+    """
+
+    def __init__(self, vocab_size, block_size=64, n_layer=4, n_head=4, n_embd=128, dropout=0.0):
+        super().__init__(vocab_size, block_size, n_layer=n_layer, n_head=n_head, n_embd=n_embd, dropout=dropout)
+        self._config = dict(vocab_size=vocab_size, block_size=block_size, n_layer=n_layer, n_head=n_head,
+                            n_embd=n_embd, dropout=dropout)
+
+    def config(self):
+        return dict(self._config)
+
+
+class LSTMLanguageModel(nn.Module):
+    """A character-level LSTM (char-rnn): (N, T) indices -> embedding -> LSTM layers -> Linear -> (N, T, vocab).
+
+    `block_size` is the training window; generation feeds at most that many characters of context.
+    """
+
+    def __init__(self, vocab_size, embed_dim=64, hidden_size=256, num_layers=2, dropout=0.0, block_size=128):
+        super().__init__()
+        self.vocab_size, self.embed_dim, self.hidden_size = vocab_size, embed_dim, hidden_size
+        self.num_layers, self.dropout_p, self.block_size = num_layers, dropout, block_size
+        self.embedding = nn.Embedding(vocab_size, embed_dim)
+        self.lstm = nn.LSTM(embed_dim, hidden_size, num_layers=num_layers, batch_first=True, dropout=dropout)
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden_size, vocab_size)
+
+    def forward(self, idx):
+        n, t = idx.shape
+        output, _ = self.lstm(self.embedding(idx))                         # (N, T, hidden)
+        return self.head(self.drop(output.reshape(n * t, self.hidden_size))).reshape(n, t, self.vocab_size)
+
+    def config(self):
+        return dict(vocab_size=self.vocab_size, embed_dim=self.embed_dim, hidden_size=self.hidden_size,
+                    num_layers=self.num_layers, dropout=self.dropout_p, block_size=self.block_size)
+
+
+LANGUAGE_MODELS = {"names-mlp": NamesMLP, "gpt": GPT, "lstm": LSTMLanguageModel}
+
+
+def generate(model, context, max_new_tokens, temperature=1.0, top_k=None, seed=None):
+    """Extend `context` (a 1-d int sequence) by `max_new_tokens` drawn one at a time from a GPT or LSTM model.
+
+    Each step feeds the last `model.block_size` tokens and samples from the last position's logits
+    (`data.text.sample_next`: temperature, top-k). Returns the whole int64 sequence, context first.
+    """
+    from minidl.data.text import sample_next
+
+    rng = np.random.default_rng(seed)
+    tokens = [int(i) for i in np.asarray(context).reshape(-1)]
+    if not tokens:
+        raise ValueError("generate: the context needs at least one token")
+    was_training = model.training
+    model.eval()
+    try:
+        with mdl.no_grad():
+            for _ in range(max_new_tokens):
+                window = np.array([tokens[-model.block_size:]], dtype=np.int64)
+                logits = model(mdl.tensor(window)).numpy()[0, -1]
+                tokens.append(sample_next(logits, temperature, top_k, rng))
+    finally:
+        model.train(was_training)
+    return np.array(tokens, dtype=np.int64)
+
+
+def save_language_model(folder, model, vocab, **info):
+    """Write a run's model: `model.npz` (weights), `config.json` (its kind and arguments, plus `info`), `vocab.json`."""
+    import json
+    import os
+
+    from minidl.serialization import atomic_write
+
+    kind = next(name for name, cls in LANGUAGE_MODELS.items() if type(model) is cls)
+    os.makedirs(folder, exist_ok=True)
+    mdl.save(model.state_dict(), os.path.join(folder, "model.npz"))
+    vocab.save(os.path.join(folder, "vocab.json"))
+    payload = json.dumps({"kind": kind, "config": model.config(), **info}, indent=1).encode()
+    atomic_write(os.path.join(folder, "config.json"), lambda f: f.write(payload))
+
+
+def load_language_model(folder):
+    """(model, vocab, config dict) of a run written by `save_language_model`; the model in eval mode."""
+    import json
+    import os
+
+    from minidl.data.text import CharVocab
+
+    path = os.path.join(folder, "config.json")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{folder} holds no config.json: not a language-model run written by minidl train")
+    with open(path) as f:
+        config = json.load(f)
+    if config.get("kind") not in LANGUAGE_MODELS:
+        raise ValueError(f"{path}: unknown model kind {config.get('kind')!r}; expected one of "
+                         f"{', '.join(LANGUAGE_MODELS)}")
+    model = LANGUAGE_MODELS[config["kind"]](**config["config"])
+    model.load_state_dict(mdl.load(os.path.join(folder, "model.npz")))
+    return model.eval(), CharVocab.load(os.path.join(folder, "vocab.json")), config

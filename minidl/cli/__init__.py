@@ -2,6 +2,7 @@
 
     minidl train [--dataset digits] [--model lenet] [--epochs N] ... --out DIR   train, test, write a report
     minidl predict RUN_DIR IMAGE...                                             your own pictures, top classes
+    minidl sample RUN_DIR [--length N] [--temperature T] [--top-k K]            text from a names/shakespeare run
     minidl bench [...]                                                          CPU/GPU (and PyTorch) timings
     minidl parity [--devices cpu,cuda]                                          two devices, op by op
     minidl gradcheck                                                            every op against finite differences
@@ -13,11 +14,11 @@ status 2; a failed check exits with 1.
 
 import sys
 
-from minidl.cli import bench, gradcheck, info, parity, predict, train
+from minidl.cli import bench, gradcheck, info, parity, predict, sample, train
 from minidl.cli.args import USAGE_ERROR, Parser, UsageError
 
 # name -> the module that adds its parser (add_parser) and runs it (run).
-COMMANDS = {"train": train, "predict": predict, "bench": bench, "parity": parity, "gradcheck": gradcheck,
+COMMANDS = {"train": train, "predict": predict, "sample": sample, "bench": bench, "parity": parity, "gradcheck": gradcheck,
             "info": info}
 
 
@@ -49,6 +50,8 @@ def main(argv=None):
             return train.run(args, argv)
         if args.command == "predict":
             return predict.run(args)
+        if args.command == "sample":
+            return sample.run(args)
         if args.command == "parity":
             return parity.run(args)
         if args.command == "gradcheck":

@@ -11,6 +11,7 @@ from minidl.cli.args import UsageError, float_in, integer, non_negative_int, pos
 
 
 def add_parser(commands):
+    from minidl.cli.train_text import TEXT_DATASETS, TEXT_MODELS
     from minidl.zoo import DATASETS, DEFAULTS, MODELS, OPTIMIZERS
 
     defaults = "; ".join(f"{name}: {d['model']}, {d['optimizer']} lr {d['lr']:g}, batch {d['batch_size']}, "
@@ -23,9 +24,12 @@ def add_parser(commands):
         epilog=f"Defaults per data set (any flag overrides them): {defaults}. Data sets other than digits and "
                f"breast-cancer are read from $MINIDL_DATA (or the cache folder, downloading MNIST and "
                f"Fashion-MNIST).")
-    train.add_argument("--dataset", choices=DATASETS, default="digits",
+    train.add_argument("--dataset", choices=DATASETS + TEXT_DATASETS, default="digits",
                        help="data set (default: digits, bundled with scikit-learn, offline)")
-    train.add_argument("--model", choices=MODELS, help="model (default per data set: see below)")
+    train.add_argument("--model", choices=MODELS + TEXT_MODELS["shakespeare"],
+                       help="model (default per data set: see below; shakespeare: gpt or lstm)")
+    train.add_argument("--steps", type=positive_int,
+                       help="text data sets (names, shakespeare): optimizer steps (see minidl/cli/train_text.py)")
     train.add_argument("--epochs", type=positive_int, help="maximum number of epochs")
     train.add_argument("--batch-size", type=positive_int, help="samples per batch")
     train.add_argument("--optimizer", choices=OPTIMIZERS, help="optimizer")
@@ -77,6 +81,10 @@ def resolve_settings(args):
 
 def run(args, argv):
     """`minidl train`: see build_parser. Returns 0."""
+    from minidl.cli import train_text
+
+    if args.dataset in train_text.TEXT_DATASETS:  # language models train by steps: their own module
+        return train_text.run(args, argv)
     import minidl as mdl
     from minidl.data import DataError
     from minidl.train import CSVLogger, EarlyStopping, Trainer, cross_validate

@@ -5,11 +5,11 @@
     from minidl.data import transforms
 """
 
-from minidl.data import datasets, transforms
+from minidl.data import datasets, text, transforms
 from minidl.data.dataset import Dataset, Subset, TensorDataset
 from minidl.data.errors import ChecksumError, DataError, DatasetNotFoundError, IDXError
 from minidl.data.loader import DataLoader
 from minidl.data.split import random_split, train_val_test_split
 
 __all__ = ["ChecksumError", "DataError", "DataLoader", "Dataset", "DatasetNotFoundError", "IDXError", "Subset",
-           "TensorDataset", "datasets", "random_split", "train_val_test_split", "transforms"]
+           "TensorDataset", "datasets", "random_split", "text", "train_val_test_split", "transforms"]

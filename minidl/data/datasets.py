@@ -23,6 +23,7 @@ import numpy as np
 from minidl.data.download import DataFile, data_home, fetch_all
 from minidl.data.errors import IDXError
 from minidl.data.idx import IMAGES_MAGIC, LABELS_MAGIC, read_idx
+from minidl.data.text import load_names, load_tiny_shakespeare  # the text corpora live in text.py
 from minidl.errors import ArgumentError
 
 MNIST_CLASSES = tuple(str(digit) for digit in range(10))
@@ -165,5 +166,5 @@ def _with_info(data, info, return_info):
 
 
 __all__ = ["DatasetInfo", "load_breast_cancer", "load_credit_default", "load_digits", "load_fashion_mnist",
-           "load_mnist", "BREAST_CANCER_CLASSES", "CREDIT_DEFAULT_CLASSES", "DIGITS_CLASSES",
+           "load_mnist", "load_names", "load_tiny_shakespeare", "BREAST_CANCER_CLASSES", "CREDIT_DEFAULT_CLASSES", "DIGITS_CLASSES",
            "FASHION_MNIST_CLASSES", "MNIST_CLASSES"]

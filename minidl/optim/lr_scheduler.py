@@ -1,4 +1,5 @@
-"""Learning-rate schedules: StepLR, ExponentialLR, CosineAnnealingLR, ReduceLROnPlateau (PyTorch's).
+"""Learning-rate schedules: StepLR, ExponentialLR, CosineAnnealingLR, ReduceLROnPlateau, LambdaLR (PyTorch's),
+and WarmupCosine, the warm-up + cosine factor of the language-model recipes (for LambdaLR).
 
 A scheduler owns no rate of its own: it rewrites `group["lr"]` in every param group of its optimizer.
 Call `step()` once per epoch, after the epoch's optimizer steps (ReduceLROnPlateau: `step(metric)`).
@@ -240,6 +241,73 @@ class ReduceLROnPlateau(LRScheduler):
             new_lr = max(old_lr * self.factor, min_lr)
             if old_lr - new_lr > self.eps:
                 group["lr"] = new_lr
+
+
+class LambdaLR(LRScheduler):
+    """LambdaLR(optimizer, lr_lambda): the rate is the base rate times a factor of the step count.
+
+    lr(epoch) = base_lr · lr_lambda(epoch)
+
+    `lr_lambda` is a function of the epoch (or, stepped once per iteration, of the iteration), or a list
+    with one per param group. Its state dict holds the counters only, not the functions (PyTorch keeps
+    lambdas out too): rebuild the scheduler with the same functions, then load it. `WarmupCosine` is the
+    factor of the language-model recipes: `LambdaLR(opt, WarmupCosine(warmup=100, total=2000))`.
+    """
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        n_groups = len(optimizer.param_groups) if isinstance(optimizer, Optimizer) else 0
+        lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n_groups
+        if isinstance(lr_lambda, (list, tuple)) and len(lambdas) != n_groups:
+            raise ArgumentError(f"LambdaLR: {len(lambdas)} lr_lambdas for {n_groups} param group(s); give one "
+                                f"function, or one per group")
+        if not all(callable(f) for f in lambdas):
+            raise ArgumentTypeError(f"LambdaLR: lr_lambda must be a function of the epoch (or a list of them), "
+                                    f"got {lr_lambda!r}")
+        self.lr_lambdas = lambdas
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        return [base_lr * f(self.last_epoch) for base_lr, f in zip(self.base_lrs, self.lr_lambdas)]
+
+    def state_dict(self):
+        state = super().state_dict()
+        state.pop("lr_lambdas")
+        return state
+
+    def load_state_dict(self, state_dict):
+        super().load_state_dict({key: value for key, value in state_dict.items() if key != "lr_lambdas"})
+
+
+class WarmupCosine:
+    """WarmupCosine(warmup, total, min_factor=0.0): a linear warm-up, then half a cosine down (a factor for LambdaLR).
+
+    factor(step) = (step + 1) / (warmup + 1)                               for step < warmup
+                 = min_factor + (1 - min_factor) · (1 + cos(π · r)) / 2    for warmup <= step <= total,
+                   r = (step - warmup) / (total - warmup)
+                 = min_factor                                              for step > total
+    nanoGPT's get_lr with min_lr = min_factor · lr: the rate climbs over `warmup` steps (large early steps
+    of Adam on fresh attention weights diverge), then decays smoothly to min_factor · lr at step `total`.
+    """
+
+    def __init__(self, warmup, total, min_factor=0.0):
+        if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
+            raise ArgumentError(f"WarmupCosine: warmup must be an integer >= 0 (steps), got {warmup!r}")
+        if isinstance(total, bool) or not isinstance(total, int) or total <= warmup:
+            raise ArgumentError(f"WarmupCosine: total must be an integer > warmup ({warmup}), got {total!r}")
+        if not isinstance(min_factor, numbers.Real) or not 0 <= min_factor <= 1:
+            raise ArgumentError(f"WarmupCosine: min_factor must be a number in [0, 1], got {min_factor!r}")
+        self.warmup, self.total, self.min_factor = warmup, total, min_factor
+
+    def __call__(self, step):
+        if step < self.warmup:
+            return (step + 1) / (self.warmup + 1)
+        if step > self.total:
+            return self.min_factor
+        ratio = (step - self.warmup) / (self.total - self.warmup)
+        return self.min_factor + (1 - self.min_factor) * (1 + math.cos(math.pi * ratio)) / 2
+
+    def __repr__(self):
+        return f"WarmupCosine(warmup={self.warmup}, total={self.total}, min_factor={self.min_factor})"
 
 
 def _check_gamma(owner, gamma):
