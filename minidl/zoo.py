@@ -23,6 +23,8 @@ import minidl.nn as nn
 from minidl.nn import transformer
 import minidl.optim as optim
 from minidl.data import datasets, train_val_test_split
+from minidl.data.text import CharVocab, sample_next
+from minidl.serialization import atomic_write
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "breast-cancer", "credit-default")
 MODELS = ("mlp", "lenet", "logreg")
@@ -264,7 +266,6 @@ class NamesMLP(nn.Module):
 
 def sample_names(model, vocab, n=20, temperature=1.0, top_k=None, seed=None, max_length=50, end="."):
     """`n` names from a NamesMLP: start from a context of `end` tokens, draw characters until `end`."""
-    from minidl.data.text import sample_next
 
     rng = np.random.default_rng(seed)
     pad = vocab.index[end]
@@ -335,7 +336,6 @@ def generate(model, context, max_new_tokens, temperature=1.0, top_k=None, seed=N
     Each step feeds the last `model.block_size` tokens and samples from the last position's logits
     (`data.text.sample_next`: temperature, top-k). Returns the whole int64 sequence, context first.
     """
-    from minidl.data.text import sample_next
 
     rng = np.random.default_rng(seed)
     tokens = [int(i) for i in np.asarray(context).reshape(-1)]
@@ -359,7 +359,6 @@ def save_language_model(folder, model, vocab, **info):
     import json
     import os
 
-    from minidl.serialization import atomic_write
 
     kind = next(name for name, cls in LANGUAGE_MODELS.items() if type(model) is cls)
     os.makedirs(folder, exist_ok=True)
@@ -374,7 +373,6 @@ def load_language_model(folder):
     import json
     import os
 
-    from minidl.data.text import CharVocab
 
     path = os.path.join(folder, "config.json")
     if not os.path.isfile(path):

@@ -18,8 +18,11 @@ import numpy as np
 
 import minidl as mdl
 import minidl.nn.functional as F
+from minidl.data.text import random_windows
 from minidl.errors import ArgumentError
 from minidl.nn.utils import clip_grad_norm_
+from minidl.optim import SGD, AdamW
+from minidl.optim.lr_scheduler import LambdaLR, WarmupCosine
 
 NATS_PER_BIT = math.log(2)
 
@@ -127,9 +130,6 @@ def train_on_text(model, train_tokens, val_tokens, steps, batch_size, block_size
     the mean loss of `eval_batches` random validation batches ("val_loss"). At the end, history["val_loss_full"]
     is the exact loss over every validation window in order (`ordered_windows`), in nats per character.
     """
-    from minidl.data.text import random_windows
-    from minidl.optim import AdamW
-    from minidl.optim.lr_scheduler import LambdaLR, WarmupCosine
 
     optimizer = AdamW(decay_groups(model, weight_decay), lr=lr, betas=betas)
     scheduler = LambdaLR(optimizer, WarmupCosine(min(warmup, steps - 1), steps, min_lr_factor))
@@ -153,8 +153,6 @@ def train_on_contexts(model, train, dev, steps, batch_size=32, lr=0.1, decay_at=
     SGD at `lr` on random batches of `batch_size` rows, the rate divided by 10 after `decay_at` of the
     steps; "dev_loss" is the exact loss over all of `dev` = (X_dev, Y_dev), checked every `eval_every` steps.
     """
-    from minidl.optim import SGD
-    from minidl.optim.lr_scheduler import LambdaLR
 
     X, Y = train
     optimizer = SGD(model.parameters(), lr=lr)
