@@ -2,6 +2,7 @@
 
     python benchmarks/bench_targets.py                 # every target, 3 runs, 2 threads
     python benchmarks/bench_targets.py --only mlp --runs 1 --threads 1
+    python benchmarks/bench_targets.py --reference     # the same with every op as its reference (fast paths off)
 
 Targets (ratio = minidl's time / PyTorch's time on the same shapes, float32):
     MLP 784-256-128-10 training step (forward, cross-entropy, backward, SGD momentum) at batch 64/128/512
@@ -35,6 +36,8 @@ def parse_args(argv=None):
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--block", type=float, default=0.3, help="seconds per timed block (>= 0.3 recommended)")
     p.add_argument("--only", nargs="+", choices=("mlp", "lenet", "infer", "chain"), default=None)
+    p.add_argument("--reference", action="store_true",
+                   help="every minidl op as its reference (mdl.use_fast_paths(False)): what the fast paths save")
     p.add_argument("--profile", action="store_true", help="also print where each step's time goes")
     p.add_argument("--json", default=None, help="also write the runs and the table to this JSON file")
     return p.parse_args(argv)
@@ -54,6 +57,8 @@ from minidl.benchmark import (MinidlRunner, TorchRunner, alternate, gemm_rate, m
 
 torch.set_num_threads(ARGS.threads)
 mdl.get_backend("cpu").tuning.enable()  # minidl's CPU settings for speed (CpuTuning; MinidlRunner does it too)
+if ARGS.reference:
+    mdl.use_fast_paths(False)  # every op runs its reference Function (this thread: the runs below run here)
 
 TARGETS = [  # (key, kind, model, batch, goal)
     ("mlp", "train", "mlp", 64, 0.9),
