@@ -206,11 +206,16 @@ class CrossEntropy(Function):
             smooth = -(log_p.sum(axis=1) if w is None else log_p @ w)        # -Σ_c w[c] log p[i, c]
             loss = loss * (1 - eps) + smooth * (eps / c)
         self.saved = (xp.exp(log_p), w_t)
+        return self.reduce(loss, w_t)
+
+    def reduce(self, loss, w_t):
+        """The per-sample losses (N,) reduced as asked: as they are, summed, or averaged over N (over
+        Σ weight[target] with class weights, PyTorch's weighted mean; backward divides by the same)."""
         if self.reduction == "none":
             return loss
         if self.reduction == "sum":
             return loss.sum()
-        self.denominator = n if w_t is None else w_t.sum()
+        self.denominator = len(loss) if w_t is None else w_t.sum()
         return loss.sum() / self.denominator
 
     def backward(self, gy):

@@ -42,12 +42,7 @@ class CrossEntropyTransposed(CrossEntropy):
             smooth = (c if w is None else w.sum()) * log_total - weighted_s
             loss = loss * (1 - eps) + smooth * (eps / c)
         self.saved = (p, w_t)
-        if self.reduction == "none":
-            return loss
-        if self.reduction == "sum":
-            return loss.sum()
-        self.denominator = n if w_t is None else w_t.sum()
-        return loss.sum() / self.denominator
+        return self.reduce(loss, w_t)  # CrossEntropy.reduce: the reference's reduction
 
     def backward(self, gy):
         p, w_t = self.saved                      # p: (C, N)
