@@ -154,13 +154,7 @@ def check_against_numpy(mdl_fn, np_fn, what):
 
 # Classes of inputs that hit a known, not yet fixed bug: the strategies leave them out, and
 # tests/test_reliability.py holds an xfail(strict=True) test for each. None at present.
-KNOWN = {
-    # None or a list where a Tensor goes: the functions that read x.ndim / x.shape before calling their Function
-    # (sum, softmax, concatenate, F.linear, F.conv2d, ...) leak an AttributeError; Functions called directly
-    # (exp, relu, ...) give the ArgumentTypeError. Fix: `minidl.arguments.tensor_argument` at each such entry.
-    # xfail: tests/test_array_arguments.py::test_none_or_list_is_a_type_error_everywhere.
-    "none_or_list_arguments": ["none", "list"],
-}
+KNOWN = {}
 
 
 # -- ops: unary ----------------------------------------------------------------------------------------------------
@@ -890,7 +884,7 @@ def _mangle(array, how):
 
 
 MANGLES = ["valid", "valid", "valid", "requires_grad", "float32", "numpy", "int", "bool", "extra_axis",
-           "fewer_axes", "empty", "nan_inf", "strict"]  # + KNOWN["none_or_list_arguments"] once fixed
+           "fewer_axes", "empty", "nan_inf", "strict", "none", "list"]
 
 
 def _flat(out):
