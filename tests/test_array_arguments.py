@@ -76,9 +76,10 @@ def test_none_or_list_is_a_type_error_everywhere(junk):
     """None or a Python list where a Tensor goes: an ArgumentTypeError (minidl.arguments), never an internal
     error from reading x.ndim first. A list is refused, not taken as a constant (wrap it with mdl.tensor)."""
     for api in PUBLIC_FUNCTIONS:
-        for only in _places(api):  # each tensor argument alone, then all of them
+        for only in _places(api):  # each tensor argument alone (the others Tensors), then all of them
             args, kwargs = _example(api)
-            args, kwargs = with_values(args, kwargs, lambda a: junk, only=only)
+            others = [p for p in tensor_positions(args, kwargs) if p not in only]
+            args, kwargs = with_values(*with_values(args, kwargs, lambda a: junk, only=only), mdl.tensor, only=others)
             try:
                 api.fn(*args, **kwargs)
             except mdl.MinidlError:
