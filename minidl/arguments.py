@@ -5,7 +5,8 @@ the device of the Tensor arguments, sharing the array's memory, as in `ndarray +
 list, a string, None where a Tensor is required) is an ArgumentTypeError naming the function and the argument.
 
 `Function.__call__` applies it when an input is no Tensor (at no cost otherwise); functions that look at an
-argument (its shape, its dtype) before they call a Function apply it first, with `tensor_argument`.
+argument (its shape, its dtype) before they call a Function apply it first, with `tensor_argument` (or
+`tensor_list_argument` for a list of Tensors, as concatenate's), so that None or a list never reaches `x.ndim`.
 """
 
 import numpy as np
@@ -16,11 +17,14 @@ from minidl.errors import ArgumentTypeError, GraphError
 from minidl.tensor import Tensor
 
 
-def as_tensor_arguments(op, names, values):
-    """`values` (the arguments `names` of function `op`) as Tensors; None stays None (an optional argument)."""
+def as_tensor_arguments(op, names, values, required=()):
+    """`values` (the arguments `names` of function `op`) as Tensors; None stays None (an optional argument),
+    except for the arguments named in `required` (an ArgumentTypeError)."""
     like = next((x for x in values if isinstance(x, Tensor)), None)
     converted = []
     for name, x in zip(names, values):
+        if x is None and name in required:
+            raise ArgumentTypeError(f"{op}: argument {name!r} is None; expected a Tensor")
         if x is None or isinstance(x, Tensor):
             converted.append(x)
         elif like is not None and (like._backend.is_array(x) or isinstance(x, (np.generic, int, float))):
@@ -34,8 +38,18 @@ def as_tensor_arguments(op, names, values):
 
 
 def tensor_argument(op, name, value):
-    """One argument `name` of `op` as a Tensor (a Tensor passes straight through)."""
-    return value if isinstance(value, Tensor) else as_tensor_arguments(op, (name,), (value,))[0]
+    """One required argument `name` of `op` as a Tensor (a Tensor passes straight through; None is an error)."""
+    return value if isinstance(value, Tensor) else as_tensor_arguments(op, (name,), (value,), required=(name,))[0]
+
+
+def tensor_list_argument(op, name, values):
+    """A required sequence of Tensors `name` of `op`, as concatenate's, as a list: each element by the one rule."""
+    if values is None or isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise ArgumentTypeError(f"{op}: argument {name!r} is a {type(values).__name__}; expected a list of "
+                                f"Tensors")
+    values = list(values)
+    names = [f"{name}[{k}]" for k in range(len(values))]
+    return as_tensor_arguments(op, names, values, required=names)
 
 
 def function_inputs(fn, op, inputs):
@@ -43,10 +57,7 @@ def function_inputs(fn, op, inputs):
     if all(isinstance(x, Tensor) for x in inputs):
         raise GraphError(f"{fn.name}: an input Tensor lacks its attributes")  # a broken subclass, not user input
     names = _argument_names(fn, len(inputs))
-    for name, x in zip(names, inputs):
-        if x is None:
-            raise ArgumentTypeError(f"{op}: argument {name!r} is None; expected a Tensor")
-    return as_tensor_arguments(op, names, inputs)
+    return as_tensor_arguments(op, names, inputs, required=names)
 
 
 def _argument_names(fn, count):

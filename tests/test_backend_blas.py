@@ -62,16 +62,18 @@ def test_other_dtypes_go_through_numpy():
     assert numpy_backend._level1_blas("axpy", x.astype(np.float32), mixed) is None
 
 
-def test_a_zero_factor_still_propagates_nan_and_inf_as_numpy_does():
-    """BLAS's axpy returns at once when alpha = 0; NumPy and PyTorch compute y + 0·x (NaN for NaN or inf)."""
+@pytest.mark.parametrize("alpha", [0.0, 2.2e-309, -1e-46])  # the last two: float64s that are 0 in float32
+def test_a_zero_factor_still_propagates_nan_and_inf_as_numpy_does(alpha):
+    """BLAS's axpy returns at once when alpha = 0; NumPy and PyTorch compute y + 0·x (NaN for NaN or inf).
+    A float64 alpha too small for float32 is 0 to saxpy too (an SGD lr of 2.2e-309: found by the slow fuzz)."""
     backend = mdl.get_backend("cpu")
     x = np.array([np.nan, np.inf, -np.inf, 2.0], dtype=np.float32)
     y = np.ones(4, dtype=np.float32)
     with np.errstate(invalid="ignore"):
-        expected_axpy, expected_scale = y + 0.0 * x, x * 0.0
-        backend.axpy(0.0, x, y)
+        expected_axpy, expected_scale = y + alpha * x, x * alpha
+        backend.axpy(alpha, x, y)
         scaled = x.copy()
-        backend.scale(0.0, scaled)
+        backend.scale(alpha, scaled)
     np.testing.assert_array_equal(y, expected_axpy)  # [nan, nan, nan, 1]
     np.testing.assert_array_equal(scaled, expected_scale)
 

@@ -101,8 +101,9 @@ def array_and_dtype(draw, dtypes=ALL_DTYPES, shape=small_shapes):
     return draw(arrays(dtype, shape))
 
 
-def expect_same(actual, expected, what=""):
-    """A Tensor result against NumPy's: same shape, same values (NaN where NaN), close for floats."""
+def expect_same(actual, expected, what="", slack=0.0):
+    """A Tensor result against NumPy's: same shape, same values (NaN where NaN), close for floats
+    (`slack`: an absolute error the op's own float32 rounding may add, where a formula cancels)."""
     assert isinstance(actual, mdl.Tensor), f"{what}: expected a Tensor, got {type(actual).__name__}"
     expected = np.asarray(expected)
     got = actual.numpy()
@@ -113,7 +114,7 @@ def expect_same(actual, expected, what=""):
         low = np.float32 in (got.dtype.type, expected.dtype.type) or np.float16 in (got.dtype.type,
                                                                                    expected.dtype.type)
         np.testing.assert_allclose(got.astype(np.float64), expected.astype(np.float64),
-                                   rtol=2e-3 if low else 1e-9, atol=1e-5 if low else 1e-12, equal_nan=True,
+                                   rtol=2e-3 if low else 1e-9, atol=(1e-5 if low else 1e-12) + slack, equal_nan=True,
                                    err_msg=what)
 
 
@@ -154,13 +155,7 @@ def check_against_numpy(mdl_fn, np_fn, what):
 
 # Classes of inputs that hit a known, not yet fixed bug: the strategies leave them out, and
 # tests/test_reliability.py holds an xfail(strict=True) test for each. None at present.
-KNOWN = {
-    # None or a list where a Tensor goes: the functions that read x.ndim / x.shape before calling their Function
-    # (sum, softmax, concatenate, F.linear, F.conv2d, ...) leak an AttributeError; Functions called directly
-    # (exp, relu, ...) give the ArgumentTypeError. Fix: `minidl.arguments.tensor_argument` at each such entry.
-    # xfail: tests/test_array_arguments.py::test_none_or_list_is_a_type_error_everywhere.
-    "none_or_list_arguments": ["none", "list"],
-}
+KNOWN = {}
 
 
 # -- ops: unary ----------------------------------------------------------------------------------------------------
@@ -736,7 +731,13 @@ def test_fuzz_elementwise_losses(x, same_shape, name, reduction, data):
         per = per_element(x.astype(np.float64), t.astype(x.dtype).astype(np.float64))
         expected = per if reduction == "none" else per.sum() if reduction == "sum" else \
             (per.mean() if per.size else np.float64("nan"))
-    expect_same(loss, expected, f"{name}({x.shape}, reduction={reduction})")
+        # bce_logits' (1 - t)·x + max(-x, 0) cancels: x = -759, t = 1e-5 keeps float32's rounding of 759 in
+        # 759·1e-5 (PyTorch gives minidl's 0.0076294, the float64 formula 0.00759): a few eps of |x|·(1 + |t|)
+        terms = np.abs(x.astype(np.float64)) * (1 + np.abs(t.astype(np.float64)))
+        terms = terms[np.isfinite(terms)]
+    slack = 0.0 if name != "bce_logits" or x.dtype == np.float64 or not terms.size else \
+        4 * np.finfo(x.dtype).eps * terms.max() * (terms.size if reduction == "sum" else 1)
+    expect_same(loss, expected, f"{name}({x.shape}, reduction={reduction})", slack)
 
 
 # -- optimizers ----------------------------------------------------------------------------------------------------
@@ -771,8 +772,9 @@ def test_fuzz_optimizers(shapes, name, lr, dtype, steps, data):
         assert p.shape == b.shape and p.dtype == np.dtype(dtype) and p.grad is None
         if name == "SGD":  # p - lr * g, step after step
             expected = b.astype(np.float64)
+            lr_held = float(np.dtype(dtype).type(lr))  # as p holds it (NumPy, PyTorch): 2e-309 is 0 in float32
             for _ in range(steps):
-                expected = expected - lr * g.astype(np.float64)
+                expected = expected - lr_held * g.astype(np.float64)
             with np.errstate(all="ignore"):
                 expect_same(p, expected.astype(dtype), "SGD step")
         with np.errstate(all="ignore"):
@@ -890,7 +892,7 @@ def _mangle(array, how):
 
 
 MANGLES = ["valid", "valid", "valid", "requires_grad", "float32", "numpy", "int", "bool", "extra_axis",
-           "fewer_axes", "empty", "nan_inf", "strict"]  # + KNOWN["none_or_list_arguments"] once fixed
+           "fewer_axes", "empty", "nan_inf", "strict", "none", "list"]
 
 
 def _flat(out):

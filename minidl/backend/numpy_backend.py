@@ -96,15 +96,15 @@ class NumpyBackend(Backend):
     # us a step's update (benchmarks/RESULTS.md, session 6).
     def axpy(self, alpha, x, y):
         # BLAS returns at once when alpha = 0; NumPy (and PyTorch) still add 0·x: NaN where x is NaN or inf
-        routine = _level1_blas("axpy", x, y) if alpha != 0 else None
-        if routine is None:
+        routine = _level1_blas("axpy", x, y)
+        if routine is None or _zero_in(y.dtype, alpha):
             y += alpha * x
         else:
             routine(x.ravel(order="K"), y.ravel(order="K"), a=alpha)
 
     def scale(self, alpha, x):
-        routine = _level1_blas("scal", x, x) if alpha != 0 else None  # some BLAS builds zero-fill for 0
-        if routine is None:
+        routine = _level1_blas("scal", x, x)
+        if routine is None or _zero_in(x.dtype, alpha):  # some BLAS builds zero-fill for 0
             x *= alpha
         else:
             routine(alpha, x.ravel(order="K"))
@@ -131,6 +131,12 @@ class NumpyBackend(Backend):
 _num_threads = None
 _blas = None
 _level1 = None
+
+
+def _zero_in(dtype, alpha):
+    """alpha is 0 once BLAS takes it in `dtype`: 0, or a float64 too tiny for float32 (a 1e-309 lr, found by
+    the slow fuzz). Compared, not cast, to stay clear of NumPy's overflow warning for a huge alpha."""
+    return abs(alpha) <= _ROUNDS_TO_ZERO[dtype]
 
 
 def _level1_blas(name, x, y):
@@ -161,6 +167,7 @@ def _scipy_blas():
 
 
 _BLAS_PREFIX = {np.dtype(np.float32): "s", np.dtype(np.float64): "d"}
+_ROUNDS_TO_ZERO = {dtype: np.finfo(dtype).smallest_subnormal / 2 for dtype in _BLAS_PREFIX}  # and below: 0
 
 
 class _blas_single_thread:

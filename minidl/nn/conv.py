@@ -1,5 +1,6 @@
 """`Conv2d`: 2-D convolution (cross-correlation, as in every deep-learning library)."""
 
+from minidl.arguments import tensor_argument
 from minidl.errors import ShapeError
 from minidl.nn import functional as F
 from minidl.nn import init
@@ -33,6 +34,7 @@ class Conv2d(Module):
         init.default_weight_and_bias_(self.weight, self.bias)
 
     def forward(self, x):
+        x = tensor_argument(type(self).__name__, "x", x)
         self.check(x)
         return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding)
 

@@ -2,6 +2,7 @@
 
 import numbers
 
+from minidl.arguments import tensor_argument
 from minidl.errors import ArgumentError, ArgumentTypeError, DTypeError
 from minidl.nn import functional as F
 from minidl.nn.module import Module
@@ -22,6 +23,7 @@ class Dropout(Module):
         self.p = p
 
     def forward(self, x):
+        x = tensor_argument(type(self).__name__, "x", x)
         if self.training and self.p != 0 and x.dtype.kind != "f":
             raise DTypeError(f"{self!r} in training expects a floating-point input, got {x.dtype} "
                              f"(convert it with .astype(mdl.float32), or call .eval())")

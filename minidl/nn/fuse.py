@@ -14,6 +14,7 @@ layers it absorbed are left out. So `fused.state_dict()` loads into the unfused 
 
 import copy
 
+from minidl.arguments import tensor_argument
 from minidl.nn import functional as F
 from minidl.nn.activation import ReLU
 from minidl.nn.containers import Sequential
@@ -38,6 +39,7 @@ class Conv2dReLUMaxPool2d(Module):
         object.__setattr__(self, "_pool", pool)
 
     def forward(self, x):
+        x = tensor_argument(type(self).__name__, "x", x)
         conv = self._conv
         conv.check(x)
         self._pool.check(x)
@@ -56,6 +58,7 @@ class ReLUMaxPool2d(Module):
         object.__setattr__(self, "_pool", pool)
 
     def forward(self, x):
+        x = tensor_argument(type(self).__name__, "x", x)
         pool = self._pool
         pool.check(x)
         return F.relu_max_pool2d(x, pool.kernel_size, pool.stride, pool.padding)

@@ -1,5 +1,6 @@
 """Dense layers and the two shape-only layers: Linear, Identity, Flatten."""
 
+from minidl.arguments import tensor_argument
 from minidl.backend import get_backend
 from minidl.errors import ShapeError
 from minidl.nn import functional as F
@@ -30,6 +31,7 @@ class Linear(Module):
         init.default_weight_and_bias_(self.weight, self.bias)
 
     def forward(self, x):
+        x = tensor_argument(type(self).__name__, "x", x)
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ShapeError(f"{self!r} expects inputs of shape (N, {self.in_features}), got {x.shape}: "
                              f"{x.shape[-1] if x.ndim else 'no'} features instead of {self.in_features}")
@@ -50,6 +52,7 @@ class Flatten(Module):
     """(N, d1, d2, ...) -> (N, d1 * d2 * ...): keeps the batch axis (unlike Tensor.flatten)."""
 
     def forward(self, x):
+        x = tensor_argument(type(self).__name__, "x", x)
         if x.ndim < 1:
             raise ShapeError(f"Flatten expects at least a batch axis, got a 0-d tensor")
         return x.reshape(x.shape[0], -1)

@@ -9,6 +9,7 @@ running statistics. Training needs more than one value per channel (N > 1, or NÂ
 PyTorch: the variance of a single value is 0 and its unbiased estimate undefined.
 """
 
+from minidl.arguments import tensor_argument
 from minidl.creation import ones, tensor, zeros
 from minidl.errors import ShapeError
 from minidl.nn import functional as F
@@ -35,6 +36,7 @@ class _BatchNorm(Module):
         self.register_buffer("num_batches_tracked", tensor(0, device=device))
 
     def forward(self, x):
+        x = tensor_argument(type(self).__name__, "x", x)
         if x.ndim not in self.expected_ndims or x.shape[1] != self.num_features:
             raise ShapeError(f"{self!r} expects inputs of shape {self.expected_shapes} with C = {self.num_features}, "
                              f"got {x.shape}")

@@ -1,5 +1,6 @@
 """Pooling layers: MaxPool2d and AvgPool2d over (N, C, H, W)."""
 
+from minidl.arguments import tensor_argument
 from minidl.errors import ArgumentError, ShapeError
 from minidl.nn import functional as F
 from minidl.nn.checks import size_pair
@@ -34,6 +35,7 @@ class MaxPool2d(_Pool2d):
     """y = the maximum of each kernel_size window (stride defaults to kernel_size; padding is -inf)."""
 
     def forward(self, x):
+        x = tensor_argument(type(self).__name__, "x", x)
         self.check(x)
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
 
@@ -42,5 +44,6 @@ class AvgPool2d(_Pool2d):
     """y = the mean of each kernel_size window (zero padding counted in the mean, as PyTorch's default)."""
 
     def forward(self, x):
+        x = tensor_argument(type(self).__name__, "x", x)
         self.check(x)
         return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)

@@ -12,6 +12,7 @@ matrix product (minidl's fused Linear node), and attention runs all heads at onc
 
 import math
 
+from minidl.arguments import tensor_argument
 from minidl.creation import arange
 from minidl.errors import ArgumentError, ShapeError
 from minidl.nn import functional as F
@@ -49,6 +50,7 @@ class CausalSelfAttention(Module):
         self.resid_dropout = Dropout(dropout)
 
     def forward(self, x):
+        x = tensor_argument(type(self).__name__, "x", x)
         if x.ndim != 3 or x.shape[2] != self.n_embd:
             raise ShapeError(f"CausalSelfAttention expects x of shape (B, T, {self.n_embd}), got {x.shape}")
         b, t, c = x.shape
@@ -118,6 +120,7 @@ class GPT(Module):
                 init.normal_(p, 0.0, 0.02 / math.sqrt(2 * n_layer))
 
     def forward(self, idx):
+        idx = tensor_argument("GPT", "idx", idx)
         if idx.ndim != 2 or idx.shape[1] > self.block_size:
             raise ShapeError(f"GPT expects token ids of shape (B, T) with T <= block_size = {self.block_size}, "
                              f"got {idx.shape}")

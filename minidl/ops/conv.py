@@ -116,7 +116,7 @@ def conv2d(x, w, b=None, stride=1, padding=0):
     b: optional bias (O,). stride, padding: an int or a pair (rows, columns); zero padding.
     Returns (N, O, Ho, Wo) with Ho = (H + 2*ph - kh) // sh + 1 (Wo alike).
     """
-    x, w, b = as_tensor_arguments("conv2d", ("x", "w", "b"), (x, w, b))
+    x, w, b = as_tensor_arguments("conv2d", ("x", "w", "b"), (x, w, b), required=("x", "w"))
     stride, padding = check_conv2d(x, w, b, stride, padding)
     op = fast.choose("conv2d", x._backend, stride=stride) or Conv2d
     fn = op(stride, padding)

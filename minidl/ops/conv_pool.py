@@ -16,7 +16,7 @@ def conv2d_relu_max_pool2d(x, w, b=None, stride=1, padding=0, pool_kernel=2, poo
     """max_pool2d(relu(conv2d(x, w, b, stride, padding)), pool_kernel, pool_stride, pool_padding): one
     node (fast.Conv2dReLUMaxPool2d) where a fast path takes it, else conv2d then relu_max_pool2d.
     Same values and gradients either way."""
-    x, w, b = as_tensor_arguments("conv2d", ("x", "w", "b"), (x, w, b))
+    x, w, b = as_tensor_arguments("conv2d", ("x", "w", "b"), (x, w, b), required=("x", "w"))
     if x.ndim == 4 and w.ndim == 4:
         stride, padding = check_conv2d(x, w, b, stride, padding)
         kernel = int_pair(pool_kernel, "kernel_size", "max_pool2d", minimum=1)

@@ -5,6 +5,7 @@ Scaling at training time keeps every element's expected value, so evaluation is 
 
 import numbers
 
+from minidl.arguments import tensor_argument
 from minidl.autograd import Function
 from minidl.errors import ArgumentError, DTypeError
 
@@ -30,6 +31,7 @@ class Dropout(Function):
 
 def dropout(x, p=0.5, training=True):
     """Inverted dropout of x with drop probability p in [0, 1]; x itself when not training or p == 0."""
+    x = tensor_argument("dropout", "x", x)
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
         raise ArgumentError(f"dropout: p is the probability of zeroing an element and must be in [0, 1], got {p!r}")
     if not training or p == 0:

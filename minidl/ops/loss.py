@@ -346,6 +346,8 @@ def _pair_target(op, x, target):
     _check_input(op, x)
     if x.dtype.kind != "f":
         raise DTypeError(f"{op}: input must be floating point, got {x.dtype}")
+    if target is None:  # not an optional argument (to _constant, None means "no weight")
+        raise ArgumentTypeError(f"{op}: argument 'target' is None; expected a Tensor (or an array, a constant)")
     if not isinstance(target, Tensor):
         target = Tensor._make(_constant(op, "target", target, x), x._backend, False, None)
     elif target._backend is not x._backend:

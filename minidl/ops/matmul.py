@@ -2,11 +2,10 @@
 
 import numpy as np
 
+from minidl.arguments import as_tensor_arguments
 from minidl.autograd import Function
 from minidl.errors import ShapeError
 from minidl.ops.broadcast import unbroadcast
-from minidl.ops.elementwise import as_tensor_pair
-from minidl.tensor import Tensor
 
 
 class MatMul(Function):
@@ -39,7 +38,7 @@ class MatMul(Function):
 
 def matmul(a, b):
     """Matrix product `a @ b` (NumPy's matmul semantics), with a clear error on incompatible shapes."""
-    a, b = as_tensor_pair(a, b)
+    a, b = as_tensor_arguments("matmul", ("a", "b"), (a, b), required=("a", "b"))
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError(f"matmul: operands must have at least 1 dimension, got shapes {a.shape} and {b.shape} "
                          f"(use * to multiply by a scalar)")
@@ -91,10 +90,9 @@ class Linear(Function):
 def linear(x, weight, bias=None):
     """y = x @ weightᵀ + bias for x (N, in), weight (out, in), bias (out,): one fused node when the
     shapes and dtypes allow it, else the composition of matmul and add (same values, same gradients)."""
-    if (isinstance(x, Tensor) and isinstance(weight, Tensor) and x.ndim == 2 and weight.ndim == 2
-            and x.shape[1] == weight.shape[1] and x.dtype == weight.dtype and x.dtype.kind == "f"
-            and (bias is None or (isinstance(bias, Tensor) and bias.shape == (weight.shape[0],)
-                                  and bias.dtype == x.dtype))):
+    x, weight, bias = as_tensor_arguments("linear", ("x", "weight", "bias"), (x, weight, bias), ("x", "weight"))
+    if (x.ndim == 2 and weight.ndim == 2 and x.shape[1] == weight.shape[1] and x.dtype == weight.dtype
+            and x.dtype.kind == "f" and (bias is None or (bias.shape == (weight.shape[0],) and bias.dtype == x.dtype))):
         return Linear()(x, weight) if bias is None else Linear()(x, weight, bias)
     y = matmul(x, weight.T)
     return y if bias is None else y + bias

@@ -110,8 +110,8 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     weight, bias: optional (C,) Tensors: y = weight * xhat + bias.
     """
     names = ("x", "running_mean", "running_var", "weight", "bias")  # arrays: constants sharing their memory
-    x, running_mean, running_var, weight, bias = as_tensor_arguments("batch_norm", names, (x, running_mean,
-                                                                                           running_var, weight, bias))
+    x, running_mean, running_var, weight, bias = as_tensor_arguments(
+        "batch_norm", names, (x, running_mean, running_var, weight, bias), required=("x",))
     if x.ndim not in (2, 3, 4):
         raise ShapeError(f"batch_norm: expected input of shape (N, C), (N, C, L) or (N, C, H, W), got shape {x.shape}")
     if x.dtype.kind != "f":

@@ -44,6 +44,7 @@ class Sum(_Reduction):
 
 
 def sum(x, axis=None, keepdims=False):
+    x = tensor_argument("sum", "x", x)
     return Sum(normalize_axes(axis, x.ndim, "sum"), keepdims)(x)
 
 
@@ -59,6 +60,7 @@ class Mean(_Reduction):
 
 
 def mean(x, axis=None, keepdims=False):
+    x = tensor_argument("mean", "x", x)
     return Mean(normalize_axes(axis, x.ndim, "mean"), keepdims)(x)
 
 
@@ -100,11 +102,13 @@ def _nonempty_axes(name, x, axis):
 
 def max(x, axis=None, keepdims=False):
     """Largest values over `axis` (values only, as NumPy's max)."""
+    x = tensor_argument("max", "x", x)
     return Max(_nonempty_axes("max", x, axis), keepdims)(x)
 
 
 def min(x, axis=None, keepdims=False):
     """Smallest values over `axis` (values only, as NumPy's min)."""
+    x = tensor_argument("min", "x", x)
     return Min(_nonempty_axes("min", x, axis), keepdims)(x)
 
 
@@ -128,6 +132,7 @@ class Var(_Reduction):
 
 def var(x, axis=None, ddof=0, keepdims=False):
     """Variance over `axis`, dividing by n - ddof (NumPy's default ddof=0: the biased estimate)."""
+    x = tensor_argument("var", "x", x)
     return Var(normalize_axes(axis, x.ndim, "var"), ddof, keepdims)(x)
 
 

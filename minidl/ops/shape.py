@@ -4,6 +4,7 @@ indexing, dtype casts and device moves. Their backward moves gradients, it never
 import numbers
 
 from minidl.arrays import normalize_dtype
+from minidl.arguments import tensor_argument, tensor_list_argument
 from minidl.autograd import Function
 from minidl.errors import ArgumentError, IndexOutOfRangeError, ShapeError
 from minidl.ops.broadcast import normalize_axes
@@ -42,11 +43,12 @@ def reshape(x, *shape):
 
 def flatten(x):
     """The elements as a 1-d tensor (NumPy's flatten). `nn.Flatten` keeps the batch axis."""
-    return Reshape((-1,))(x)
+    return Reshape((-1,))(tensor_argument("flatten", "x", x))
 
 
 def expand_dims(x, axis):
     """Insert size-1 axes at `axis` (an int or a tuple, positions in the result)."""
+    x = tensor_argument("expand_dims", "x", x)
     axes = normalize_axes(axis, x.ndim + (1 if isinstance(axis, int) else len(axis)), "expand_dims")
     shape = list(x.shape)
     for a in axes:
@@ -56,6 +58,7 @@ def expand_dims(x, axis):
 
 def squeeze(x, axis=None):
     """Remove size-1 axes: all of them, or those in `axis` (which must have size 1)."""
+    x = tensor_argument("squeeze", "x", x)
     axes = tuple(i for i, n in enumerate(x.shape) if n == 1) if axis is None else normalize_axes(axis, x.ndim, "squeeze")
     for a in axes:
         if x.shape[a] != 1:
@@ -81,6 +84,7 @@ class Transpose(Function):
 
 def transpose(x, *axes):
     """Permute axes (NumPy's transpose): reversed when no axes are given."""
+    x = tensor_argument("transpose", "x", x)
     if len(axes) == 1 and not isinstance(axes[0], numbers.Integral):
         axes = tuple(axes[0])
     if not axes:
@@ -113,7 +117,7 @@ class Concatenate(Function):
 
 
 def concatenate(tensors, axis=0):
-    tensors = list(tensors)
+    tensors = tensor_list_argument("concatenate", "tensors", tensors)
     if not tensors:
         raise ArgumentError("concatenate: need at least one tensor")
     first = tensors[0]
@@ -145,7 +149,7 @@ class Stack(Function):
 
 
 def stack(tensors, axis=0):
-    tensors = list(tensors)
+    tensors = tensor_list_argument("stack", "tensors", tensors)
     if not tensors:
         raise ArgumentError("stack: need at least one tensor")
     for i, t in enumerate(tensors):
@@ -172,6 +176,7 @@ class Pad(Function):
 
 def pad(x, pad_width):
     """Zero padding with NumPy's `pad_width`: an int, (before, after), or one pair per axis."""
+    x = tensor_argument("pad", "x", x)
     if isinstance(pad_width, numbers.Integral):
         if pad_width < 0:
             raise ShapeError(f"pad: pad_width must be >= 0, got {pad_width}")
