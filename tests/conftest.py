@@ -12,12 +12,13 @@ from hypothesis import HealthCheck, settings
 import minidl as mdl
 
 # The real data sets: the folder $MINIDL_DATA names (CI sets it), else shared/data beside the checkout when it
-# exists. Without either, tests marked `needs_data` skip (saying so) and MINIDL_DATA points at an empty temporary
-# folder, so that no test writes beside the clone or into the user's cache. Tests never download.
+# exists. Without either (or when $MINIDL_DATA names no folder), tests marked `needs_data` skip (saying so) and
+# MINIDL_DATA points at an empty temporary folder, so that no test writes beside the clone or into the user's
+# cache. Tests never download.
 _BESIDE = Path(__file__).resolve().parents[2] / "shared" / "data"
 if not os.environ.get("MINIDL_DATA") and _BESIDE.is_dir():
     os.environ["MINIDL_DATA"] = str(_BESIDE)
-HAVE_DATA = bool(os.environ.get("MINIDL_DATA"))
+HAVE_DATA = bool(os.environ.get("MINIDL_DATA")) and Path(os.environ["MINIDL_DATA"]).is_dir()
 if not HAVE_DATA:
     os.environ["MINIDL_DATA"] = tempfile.mkdtemp(prefix="minidl-no-data-")
     atexit.register(shutil.rmtree, os.environ["MINIDL_DATA"], ignore_errors=True)
