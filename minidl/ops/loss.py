@@ -31,7 +31,9 @@ def _ignoring_log_of_zero(xp):
 
 
 class _ElementwiseLoss(Function):
-    """Shared by the elementwise losses: reduce the per-element loss as asked, and undo that in backward.
+    """loss = reduce(l(x, t));   dL/dx = dL/dloss * ∂l/∂x (÷ N for "mean"): the elementwise losses' reduction.
+
+    Shared by the elementwise losses: reduce the per-element loss as asked, and undo that in backward.
 
     Subclasses compute the per-element loss in `forward` and pass it through `self.reduce`; their
     backward starts from `self.per_element(gy)`, dL/d(loss element).

@@ -15,7 +15,9 @@ from minidl.tensor import Tensor
 
 
 class _Reduction(Function):
-    """Shared set-up: the axes reduced and the input shape, and how to undo the reduction's shape."""
+    """y = reduce(x, axes);   dL/dx = dL/dy broadcast back over the reduced axes (times each subclass's ∂y/∂x).
+
+    Shared set-up: the axes reduced and the input shape, and how to undo the reduction's shape."""
 
     def __init__(self, axes, keepdims):
         self.axes, self.keepdims = axes, keepdims
