@@ -18,10 +18,12 @@ from minidl import nn
 from minidl.nn import functional as F
 from minidl.ops.activation import LogSoftmax, ReLU, Softmax
 from minidl.ops.conv import Conv2d
+from minidl.ops.gelu import GELU
 from minidl.ops.fast import choose, fast_path_table
 from minidl.ops.fast.conv_relu_pool import Conv2dReLUMaxPool2d, ReLUMaxPool2d
 from minidl.ops.fast.conv_row_blocked import Conv2dRowBlocked
 from minidl.ops.fast.cross_entropy_transposed import CrossEntropyTransposed
+from minidl.ops.fast.gelu_blocked import BLOCK, GELUBlocked
 from minidl.ops.fast.pool_tiled import MaxPool2dOffsets, MaxPool2dTiled
 from minidl.ops.fast.scatter_col2im import Conv2dScatterAdd, MaxPool2dScatterAdd
 from minidl.ops.fast.short_axis import LogSoftmaxShortAxis, LogSumExpShortAxis, SoftmaxShortAxis
@@ -279,6 +281,37 @@ def test_short_axis_threshold_is_read_from_the_tuning_object(cpu_tuning):
     cpu_tuning.short_axis = 4
     (x,) = random((64, 7), seed=20)
     assert_same(fast_and_reference(lambda t: F.softmax(t), (x,)), Softmax, Softmax)
+
+
+# -- exact GELU in float32 cache blocks ------------------------------------------------------------------------------
+@pytest.mark.parametrize("shape", [(5, 7), (3, 70, 200)])  # one partial block; several blocks and a partial one
+def test_blocked_gelu_in_float32_equals_the_reference(shape):
+    (x,) = random(shape, seed=23)
+    x *= 4.0  # reaches the clipped tails |x| > 4√2
+    assert np.prod(shape) < BLOCK or np.prod(shape) > 2 * BLOCK
+    fn = lambda t: F.gelu(t)  # noqa: E731
+    assert_same(fast_and_reference(fn, (x.astype(np.float32),), dtype=np.float32), GELUBlocked, GELU, np.float32)
+    assert_same(fast_and_reference(fn, (x,)), GELU, GELU)  # float64 keeps the reference's float64 erf
+
+
+def test_blocked_gelu_with_threads_on_a_transposed_input_equals_the_reference(cpu_tuning):
+    cpu_tuning.threads, cpu_tuning.parallel_min_work = 2, 0
+    (x,) = random((260, 300), seed=24)
+    fn = lambda t: F.gelu(t.T)  # noqa: E731  a non-contiguous input
+    assert_same(fast_and_reference(fn, (x.astype(np.float32),), dtype=np.float32), GELUBlocked, GELU, np.float32)
+
+
+def test_blocked_gelu_is_within_7_float32_ulp_of_the_exact_gelu_and_the_strict_device_runs_the_reference():
+    from scipy.special import erf
+
+    x = np.linspace(-12.0, 12.0, 200_001)
+    exact = x * 0.5 * (1.0 + erf(x / np.sqrt(2.0)))
+    y = F.gelu(mdl.tensor(x.astype(np.float32), requires_grad=True))
+    assert type(y.grad_fn) is GELUBlocked
+    error = np.abs(y.numpy() - exact) / np.maximum(1.0, np.abs(x))  # Φ's own error is absolute: scaled by |x|
+    assert error.max() <= 4e-7, (error.max(), x[error.argmax()])  # ulp(1) = 6e-8 in float32
+    assert_same(fast_and_reference(lambda t: F.gelu(t), (x[:50].astype(np.float32),), "strict", np.float32),
+                GELU, GELU, np.float32)
 
 
 # -- GPU kernels (where a GPU is present) --------------------------------------------------------------------------------

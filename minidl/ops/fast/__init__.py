@@ -59,6 +59,7 @@ def fast_path_table():
     from minidl.ops.fast.conv_relu_pool import Conv2dReLUMaxPool2d, ReLUMaxPool2d
     from minidl.ops.fast.conv_row_blocked import Conv2dRowBlocked
     from minidl.ops.fast.cross_entropy_transposed import CrossEntropyTransposed
+    from minidl.ops.fast.gelu_blocked import GELUBlocked
     from minidl.ops.fast.kernels import CrossEntropyOneKernel, ReLUOneKernel
     from minidl.ops.fast.pool_tiled import MaxPool2dOffsets, MaxPool2dTiled
     from minidl.ops.fast.scatter_col2im import Conv2dScatterAdd, MaxPool2dScatterAdd
@@ -74,6 +75,8 @@ def fast_path_table():
         "relu_max_pool2d": (ReLUMaxPool2d,),
         # GPU: the backward as one compiled kernel
         "relu": (ReLUOneKernel,),
+        # CPU, float32: the exact forward in cache-sized blocks of float32 passes
+        "gelu": (GELUBlocked,),
         # GPU: the backward as one kernel; CPU: the work on the transposed logits (C, N)
         "cross_entropy": (CrossEntropyOneKernel, CrossEntropyTransposed),
         # CPU: reductions over a short last axis on a transposed copy
