@@ -17,9 +17,11 @@ import minidl as mdl
 from minidl import nn
 from minidl.nn import functional as F
 from minidl.ops.activation import LogSoftmax, ReLU, Softmax
+from minidl.ops.attention import ScaledDotProductAttention
 from minidl.ops.conv import Conv2d
 from minidl.ops.gelu import GELU
 from minidl.ops.fast import choose, fast_path_table
+from minidl.ops.fast.attention_keys_first import ScaledDotProductAttentionKeysFirst
 from minidl.ops.fast.conv_relu_pool import Conv2dReLUMaxPool2d, ReLUMaxPool2d
 from minidl.ops.fast.conv_row_blocked import Conv2dRowBlocked
 from minidl.ops.fast.cross_entropy_transposed import CrossEntropyTransposed
@@ -312,6 +314,48 @@ def test_blocked_gelu_is_within_7_float32_ulp_of_the_exact_gelu_and_the_strict_d
     assert error.max() <= 4e-7, (error.max(), x[error.argmax()])  # ulp(1) = 6e-8 in float32
     assert_same(fast_and_reference(lambda t: F.gelu(t), (x[:50].astype(np.float32),), "strict", np.float32),
                 GELU, GELU, np.float32)
+
+
+# -- attention with keys-first scores ---------------------------------------------------------------------------------
+ATTENTION_CASES = [  # q, k, v shapes and the mask: (none), causal, boolean (broadcast, with a fully forbidden row)
+    ((2, 3, 7, 5), (2, 3, 7, 5), (2, 3, 7, 4), None),
+    ((2, 3, 6, 5), (2, 3, 9, 5), (2, 3, 9, 4), "causal"),
+    ((3, 6, 5), (1, 8, 5), (3, 8, 2), "causal"),  # key and value broadcast over the batch: their gradients summed
+    ((2, 4, 6, 5), (2, 4, 7, 5), (2, 4, 7, 3), "bool"),
+    ((2, 6, 5), (2, 7, 5), (2, 7, 3), "bool batched"),  # the mask's batch axes enlarge the scores'
+]
+
+
+@pytest.mark.parametrize("case", range(len(ATTENTION_CASES)))
+def test_keys_first_attention_equals_the_reference(case):
+    q_shape, k_shape, v_shape, mask = ATTENTION_CASES[case]
+    rng = np.random.default_rng(25)
+    kwargs = {"causal": dict(is_causal=True), None: {}}.get(mask)
+    if kwargs is None:
+        allowed = rng.random((q_shape[-2], k_shape[-2])) < 0.7
+        if mask == "bool batched":
+            allowed = rng.random((4, 1, q_shape[-2], k_shape[-2])) < 0.7
+        allowed[..., 1, :] = False  # a query that sees no key: zeros, not NaN
+        kwargs = dict(attn_mask=allowed)
+    fn = lambda q, k, v: F.scaled_dot_product_attention(q, k, v, **kwargs)  # noqa: E731
+    arrays = random(q_shape, k_shape, v_shape, seed=26)
+    results = fast_and_reference(fn, arrays)
+    assert_same(results, ScaledDotProductAttentionKeysFirst, ScaledDotProductAttention)
+    assert np.isfinite(results[True][1]).all()
+    results = fast_and_reference(fn, [a.astype(np.float32) for a in arrays], dtype=np.float32)
+    assert_same(results, ScaledDotProductAttentionKeysFirst, ScaledDotProductAttention, np.float32)
+
+
+def test_attention_with_dropout_a_float_mask_or_on_the_strict_device_is_the_reference():
+    q, k, v = random((2, 4, 3), (2, 5, 3), (2, 5, 2), seed=27)
+    bias = np.random.default_rng(28).standard_normal((4, 5))
+    reference = ScaledDotProductAttention
+    assert_same(fast_and_reference(lambda *t: F.scaled_dot_product_attention(*t, attn_mask=mdl.tensor(bias)),
+                                   (q, k, v)), reference, reference)
+    assert_same(fast_and_reference(lambda *t: F.scaled_dot_product_attention(*t), (q, k, v), "strict"),
+                reference, reference)
+    y = F.scaled_dot_product_attention(*(mdl.tensor(a, requires_grad=True) for a in (q, k, v)), dropout_p=0.5)
+    assert type(y.grad_fn) is reference
 
 
 # -- GPU kernels (where a GPU is present) --------------------------------------------------------------------------------

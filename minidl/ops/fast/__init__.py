@@ -56,6 +56,7 @@ class fast_paths(contextlib.ContextDecorator):
 def fast_path_table():
     """FAST_PATHS: op name -> the fast Function classes to try, in order (imported on first use: the
     fast modules build on the reference modules, which call `choose`)."""
+    from minidl.ops.fast.attention_keys_first import ScaledDotProductAttentionKeysFirst
     from minidl.ops.fast.conv_relu_pool import Conv2dReLUMaxPool2d, ReLUMaxPool2d
     from minidl.ops.fast.conv_row_blocked import Conv2dRowBlocked
     from minidl.ops.fast.cross_entropy_transposed import CrossEntropyTransposed
@@ -83,6 +84,8 @@ def fast_path_table():
         "softmax": (SoftmaxShortAxis,),
         "log_softmax": (LogSoftmaxShortAxis,),
         "logsumexp": (LogSumExpShortAxis,),
+        # CPU, no dropout or float mask: the scores keys-first (..., S, L), the softmax over contiguous passes
+        "scaled_dot_product_attention": (ScaledDotProductAttentionKeysFirst,),
     }
 
 
