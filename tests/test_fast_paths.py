@@ -20,12 +20,14 @@ from minidl.ops.activation import LogSoftmax, ReLU, Softmax
 from minidl.ops.attention import ScaledDotProductAttention
 from minidl.ops.conv import Conv2d
 from minidl.ops.gelu import GELU
+from minidl.ops.layer_norm import LayerNorm
 from minidl.ops.fast import choose, fast_path_table
 from minidl.ops.fast.attention_keys_first import ScaledDotProductAttentionKeysFirst
 from minidl.ops.fast.conv_relu_pool import Conv2dReLUMaxPool2d, ReLUMaxPool2d
 from minidl.ops.fast.conv_row_blocked import Conv2dRowBlocked
 from minidl.ops.fast.cross_entropy_transposed import CrossEntropyTransposed
 from minidl.ops.fast.gelu_blocked import BLOCK, GELUBlocked
+from minidl.ops.fast.layer_norm_rows import LayerNormRows
 from minidl.ops.fast.pool_tiled import MaxPool2dOffsets, MaxPool2dTiled
 from minidl.ops.fast.scatter_col2im import Conv2dScatterAdd, MaxPool2dScatterAdd
 from minidl.ops.fast.short_axis import LogSoftmaxShortAxis, LogSumExpShortAxis, SoftmaxShortAxis
@@ -356,6 +358,39 @@ def test_attention_with_dropout_a_float_mask_or_on_the_strict_device_is_the_refe
                 reference, reference)
     y = F.scaled_dot_product_attention(*(mdl.tensor(a, requires_grad=True) for a in (q, k, v)), dropout_p=0.5)
     assert type(y.grad_fn) is reference
+
+
+# -- layer norm with its sums as matrix-vector products ------------------------------------------------------------
+@pytest.mark.parametrize("shape", [(6, 9), (2, 5, 7), (4,)])
+@pytest.mark.parametrize("affine", ["both", "weight", "bias", "none"])
+def test_layer_norm_by_rows_equals_the_reference(shape, affine):
+    c = shape[-1]
+    x, w, b = random(shape, (c,), (c,), seed=29)
+    x += 3.0  # a mean far from zero
+    params = {"both": (w, b), "weight": (w,), "bias": (b,), "none": ()}[affine]
+
+    def fn(t, *p):
+        weight = p[0] if affine in ("both", "weight") else None
+        bias = p[-1] if affine in ("both", "bias") else None
+        return F.layer_norm(t, (c,), weight, bias)
+
+    assert_same(fast_and_reference(fn, (x, *params)), LayerNormRows, LayerNorm)
+    results = fast_and_reference(fn, [a.astype(np.float32) for a in (x, *params)], dtype=np.float32)
+    assert_same(results, LayerNormRows, LayerNorm, np.float32)
+
+
+def test_layer_norm_by_rows_on_a_transposed_input_and_where_it_does_not_apply():
+    x, w = random((5, 8), (8, 5), seed=30)
+    assert_same(fast_and_reference(lambda t, p: F.layer_norm(t.T, (5,), p[0]), (x, w)), LayerNormRows, LayerNorm)
+    # two normalized axes, the strict device: the reference
+    assert_same(fast_and_reference(lambda t, p: F.layer_norm(t.T, (8, 5), p), (x, w)), LayerNorm, LayerNorm)
+    assert_same(fast_and_reference(lambda t: F.layer_norm(t, (8,)), (x,), "strict"), LayerNorm, LayerNorm)
+
+
+def test_layer_norm_with_a_float32_weight_on_float64_input_is_the_reference():
+    x = mdl.tensor(random((3, 4), seed=31)[0], requires_grad=True)
+    w = mdl.tensor(np.ones(4, dtype=np.float32), requires_grad=True)
+    assert type(F.layer_norm(x, (4,), w).grad_fn) is LayerNorm
 
 
 # -- GPU kernels (where a GPU is present) --------------------------------------------------------------------------------
