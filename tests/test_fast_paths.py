@@ -17,11 +17,17 @@ import minidl as mdl
 from minidl import nn
 from minidl.nn import functional as F
 from minidl.ops.activation import LogSoftmax, ReLU, Softmax
+from minidl.ops.attention import ScaledDotProductAttention
 from minidl.ops.conv import Conv2d
+from minidl.ops.gelu import GELU
+from minidl.ops.layer_norm import LayerNorm
 from minidl.ops.fast import choose, fast_path_table
+from minidl.ops.fast.attention_keys_first import ScaledDotProductAttentionKeysFirst
 from minidl.ops.fast.conv_relu_pool import Conv2dReLUMaxPool2d, ReLUMaxPool2d
 from minidl.ops.fast.conv_row_blocked import Conv2dRowBlocked
 from minidl.ops.fast.cross_entropy_transposed import CrossEntropyTransposed
+from minidl.ops.fast.gelu_blocked import BLOCK, GELUBlocked
+from minidl.ops.fast.layer_norm_rows import LayerNormRows
 from minidl.ops.fast.pool_tiled import MaxPool2dOffsets, MaxPool2dTiled
 from minidl.ops.fast.scatter_col2im import Conv2dScatterAdd, MaxPool2dScatterAdd
 from minidl.ops.fast.short_axis import LogSoftmaxShortAxis, LogSumExpShortAxis, SoftmaxShortAxis
@@ -279,6 +285,112 @@ def test_short_axis_threshold_is_read_from_the_tuning_object(cpu_tuning):
     cpu_tuning.short_axis = 4
     (x,) = random((64, 7), seed=20)
     assert_same(fast_and_reference(lambda t: F.softmax(t), (x,)), Softmax, Softmax)
+
+
+# -- exact GELU in float32 cache blocks ------------------------------------------------------------------------------
+@pytest.mark.parametrize("shape", [(5, 7), (3, 70, 400)])  # one partial block; several blocks and a partial one
+def test_blocked_gelu_in_float32_equals_the_reference(shape):
+    (x,) = random(shape, seed=23)
+    x *= 4.0  # reaches the clipped tails |x| > 4√2
+    assert np.prod(shape) < BLOCK or np.prod(shape) > 2 * BLOCK
+    fn = lambda t: F.gelu(t)  # noqa: E731
+    assert_same(fast_and_reference(fn, (x.astype(np.float32),), dtype=np.float32), GELUBlocked, GELU, np.float32)
+    assert_same(fast_and_reference(fn, (x,)), GELU, GELU)  # float64 keeps the reference's float64 erf
+
+
+def test_blocked_gelu_with_threads_on_a_transposed_input_equals_the_reference(cpu_tuning):
+    cpu_tuning.threads, cpu_tuning.parallel_min_work = 2, 0
+    (x,) = random((260, 300), seed=24)
+    fn = lambda t: F.gelu(t.T)  # noqa: E731  a non-contiguous input
+    assert_same(fast_and_reference(fn, (x.astype(np.float32),), dtype=np.float32), GELUBlocked, GELU, np.float32)
+
+
+def test_blocked_gelu_is_within_7_float32_ulp_of_the_exact_gelu_and_the_strict_device_runs_the_reference():
+    from scipy.special import erf
+
+    x = np.linspace(-12.0, 12.0, 200_001)
+    exact = x * 0.5 * (1.0 + erf(x / np.sqrt(2.0)))
+    y = F.gelu(mdl.tensor(x.astype(np.float32), requires_grad=True))
+    assert type(y.grad_fn) is GELUBlocked
+    error = np.abs(y.numpy() - exact) / np.maximum(1.0, np.abs(x))  # Φ's own error is absolute: scaled by |x|
+    assert error.max() <= 4e-7, (error.max(), x[error.argmax()])  # ulp(1) = 6e-8 in float32
+    assert_same(fast_and_reference(lambda t: F.gelu(t), (x[:50].astype(np.float32),), "strict", np.float32),
+                GELU, GELU, np.float32)
+
+
+# -- attention with keys-first scores ---------------------------------------------------------------------------------
+ATTENTION_CASES = [  # q, k, v shapes and the mask: (none), causal, boolean (broadcast, with a fully forbidden row)
+    ((2, 3, 7, 5), (2, 3, 7, 5), (2, 3, 7, 4), None),
+    ((2, 3, 6, 5), (2, 3, 9, 5), (2, 3, 9, 4), "causal"),
+    ((3, 6, 5), (1, 8, 5), (3, 8, 2), "causal"),  # key and value broadcast over the batch: their gradients summed
+    ((2, 4, 6, 5), (2, 4, 7, 5), (2, 4, 7, 3), "bool"),
+    ((2, 6, 5), (2, 7, 5), (2, 7, 3), "bool batched"),  # the mask's batch axes enlarge the scores'
+]
+
+
+@pytest.mark.parametrize("case", range(len(ATTENTION_CASES)))
+def test_keys_first_attention_equals_the_reference(case):
+    q_shape, k_shape, v_shape, mask = ATTENTION_CASES[case]
+    rng = np.random.default_rng(25)
+    kwargs = {"causal": dict(is_causal=True), None: {}}.get(mask)
+    if kwargs is None:
+        allowed = rng.random((q_shape[-2], k_shape[-2])) < 0.7
+        if mask == "bool batched":
+            allowed = rng.random((4, 1, q_shape[-2], k_shape[-2])) < 0.7
+        allowed[..., 1, :] = False  # a query that sees no key: zeros, not NaN
+        kwargs = dict(attn_mask=allowed)
+    fn = lambda q, k, v: F.scaled_dot_product_attention(q, k, v, **kwargs)  # noqa: E731
+    arrays = random(q_shape, k_shape, v_shape, seed=26)
+    results = fast_and_reference(fn, arrays)
+    assert_same(results, ScaledDotProductAttentionKeysFirst, ScaledDotProductAttention)
+    assert np.isfinite(results[True][1]).all()
+    results = fast_and_reference(fn, [a.astype(np.float32) for a in arrays], dtype=np.float32)
+    assert_same(results, ScaledDotProductAttentionKeysFirst, ScaledDotProductAttention, np.float32)
+
+
+def test_attention_with_dropout_a_float_mask_or_on_the_strict_device_is_the_reference():
+    q, k, v = random((2, 4, 3), (2, 5, 3), (2, 5, 2), seed=27)
+    bias = np.random.default_rng(28).standard_normal((4, 5))
+    reference = ScaledDotProductAttention
+    assert_same(fast_and_reference(lambda *t: F.scaled_dot_product_attention(*t, attn_mask=mdl.tensor(bias)),
+                                   (q, k, v)), reference, reference)
+    assert_same(fast_and_reference(lambda *t: F.scaled_dot_product_attention(*t), (q, k, v), "strict"),
+                reference, reference)
+    y = F.scaled_dot_product_attention(*(mdl.tensor(a, requires_grad=True) for a in (q, k, v)), dropout_p=0.5)
+    assert type(y.grad_fn) is reference
+
+
+# -- layer norm with its sums as matrix-vector products ------------------------------------------------------------
+@pytest.mark.parametrize("shape", [(6, 9), (2, 5, 7), (4,)])
+@pytest.mark.parametrize("affine", ["both", "weight", "bias", "none"])
+def test_layer_norm_by_rows_equals_the_reference(shape, affine):
+    c = shape[-1]
+    x, w, b = random(shape, (c,), (c,), seed=29)
+    x += 3.0  # a mean far from zero
+    params = {"both": (w, b), "weight": (w,), "bias": (b,), "none": ()}[affine]
+
+    def fn(t, *p):
+        weight = p[0] if affine in ("both", "weight") else None
+        bias = p[-1] if affine in ("both", "bias") else None
+        return F.layer_norm(t, (c,), weight, bias)
+
+    assert_same(fast_and_reference(fn, (x, *params)), LayerNormRows, LayerNorm)
+    results = fast_and_reference(fn, [a.astype(np.float32) for a in (x, *params)], dtype=np.float32)
+    assert_same(results, LayerNormRows, LayerNorm, np.float32)
+
+
+def test_layer_norm_by_rows_on_a_transposed_input_and_where_it_does_not_apply():
+    x, w = random((5, 8), (8, 5), seed=30)
+    assert_same(fast_and_reference(lambda t, p: F.layer_norm(t.T, (5,), p[0]), (x, w)), LayerNormRows, LayerNorm)
+    # two normalized axes, the strict device: the reference
+    assert_same(fast_and_reference(lambda t, p: F.layer_norm(t.T, (8, 5), p), (x, w)), LayerNorm, LayerNorm)
+    assert_same(fast_and_reference(lambda t: F.layer_norm(t, (8,)), (x,), "strict"), LayerNorm, LayerNorm)
+
+
+def test_layer_norm_with_a_float32_weight_on_float64_input_is_the_reference():
+    x = mdl.tensor(random((3, 4), seed=31)[0], requires_grad=True)
+    w = mdl.tensor(np.ones(4, dtype=np.float32), requires_grad=True)
+    assert type(F.layer_norm(x, (4,), w).grad_fn) is LayerNorm
 
 
 # -- GPU kernels (where a GPU is present) --------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import numpy as np
 
 from minidl.autograd import Function
 from minidl.errors import ArgumentError, DeviceError, DTypeError, ShapeError
+from minidl.ops import fast
 from minidl.ops.broadcast import unbroadcast
 from minidl.ops.inputs import float_arg, tensor_arg
 from minidl.tensor import Tensor
@@ -152,7 +153,8 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, dropout_p=0.0, is_caus
             allowed = mask.data
         else:
             inputs = (q, k, v, mask)
-    return ScaledDotProductAttention(scale, allowed, dropout_p)(*inputs)
+    attention = fast.choose(op, q._backend, dropout_p=dropout_p, float_mask=len(inputs) == 4)
+    return (attention or ScaledDotProductAttention)(scale, allowed, dropout_p)(*inputs)
 
 
 def _mask_tensor(op, attn_mask, like):

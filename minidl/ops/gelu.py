@@ -2,12 +2,14 @@
 
     exact ("none"):  y = x Φ(x) = x/2 (1 + erf(x/√2))     Φ, φ: the standard normal CDF and density
     "tanh":          y = x/2 (1 + tanh(u)),  u = √(2/π) (x + 0.044715 x³)   (GPT-2's approximation)
-erf comes from the backend (`Backend.erf`: SciPy on the CPU, cupyx on the GPU).
+erf comes from the backend (`Backend.erf`: SciPy on the CPU, cupyx on the GPU). Float32 on the CPU runs
+the fast sibling GELUBlocked (minidl/ops/fast/gelu_blocked.py), chosen by `fast.choose` in gelu().
 """
 
 import math
 
 from minidl.autograd import Function
+from minidl.ops import fast
 from minidl.errors import ArgumentError
 from minidl.ops.inputs import float_arg
 
@@ -58,7 +60,7 @@ def gelu(x, approximate="none"):
     """GELU of x, elementwise: approximate="none" (exact, with erf) or "tanh" (PyTorch's two forms)."""
     x = float_arg("gelu", "x", x)
     if approximate == "none":
-        return GELU()(x)
+        return (fast.choose("gelu", x._backend, dtype=x.dtype) or GELU)()(x)
     if approximate == "tanh":
         return GELUTanh()(x)
     raise ArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")

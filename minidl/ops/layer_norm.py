@@ -8,6 +8,7 @@ import numbers
 
 from minidl.autograd import Function
 from minidl.errors import ArgumentError, DeviceError, ShapeError
+from minidl.ops import fast
 from minidl.ops.inputs import float_arg, tensor_arg
 
 
@@ -96,4 +97,5 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
         if t._backend is not x._backend:
             raise DeviceError(f"layer_norm: input is on '{x.device}' but {name} is on '{t.device}'")
         affine.append(t)
-    return LayerNorm(len(shape), eps, weight is not None, bias is not None)(x, *affine)
+    norm = fast.choose("layer_norm", x._backend, n_axes=len(shape), dtypes=[t.dtype for t in (x, *affine)])
+    return (norm or LayerNorm)(len(shape), eps, weight is not None, bias is not None)(x, *affine)

@@ -56,10 +56,13 @@ class fast_paths(contextlib.ContextDecorator):
 def fast_path_table():
     """FAST_PATHS: op name -> the fast Function classes to try, in order (imported on first use: the
     fast modules build on the reference modules, which call `choose`)."""
+    from minidl.ops.fast.attention_keys_first import ScaledDotProductAttentionKeysFirst
     from minidl.ops.fast.conv_relu_pool import Conv2dReLUMaxPool2d, ReLUMaxPool2d
     from minidl.ops.fast.conv_row_blocked import Conv2dRowBlocked
     from minidl.ops.fast.cross_entropy_transposed import CrossEntropyTransposed
+    from minidl.ops.fast.gelu_blocked import GELUBlocked
     from minidl.ops.fast.kernels import CrossEntropyOneKernel, ReLUOneKernel
+    from minidl.ops.fast.layer_norm_rows import LayerNormRows
     from minidl.ops.fast.pool_tiled import MaxPool2dOffsets, MaxPool2dTiled
     from minidl.ops.fast.scatter_col2im import Conv2dScatterAdd, MaxPool2dScatterAdd
     from minidl.ops.fast.short_axis import LogSoftmaxShortAxis, LogSumExpShortAxis, SoftmaxShortAxis
@@ -74,12 +77,18 @@ def fast_path_table():
         "relu_max_pool2d": (ReLUMaxPool2d,),
         # GPU: the backward as one compiled kernel
         "relu": (ReLUOneKernel,),
+        # CPU, float32: the exact forward in cache-sized blocks of float32 passes
+        "gelu": (GELUBlocked,),
         # GPU: the backward as one kernel; CPU: the work on the transposed logits (C, N)
         "cross_entropy": (CrossEntropyOneKernel, CrossEntropyTransposed),
         # CPU: reductions over a short last axis on a transposed copy
         "softmax": (SoftmaxShortAxis,),
         "log_softmax": (LogSoftmaxShortAxis,),
         "logsumexp": (LogSumExpShortAxis,),
+        # CPU, no dropout or float mask: the scores keys-first (..., S, L), the softmax over contiguous passes
+        "scaled_dot_product_attention": (ScaledDotProductAttentionKeysFirst,),
+        # CPU, over the last axis: the row and column sums as matrix-vector products
+        "layer_norm": (LayerNormRows,),
     }
 
 
