@@ -13,7 +13,7 @@ import numpy as np
 
 from minidl import autograd
 from minidl.creation import as_tensor
-from minidl.errors import ArgumentTypeError, GraphError
+from minidl.errors import ArgumentTypeError, DTypeError, GraphError
 from minidl.tensor import Tensor
 
 
@@ -66,5 +66,24 @@ def _argument_names(fn, count):
     names = list(code.co_varnames[1:code.co_argcount])
     return [names[k] if k < len(names) else f"number {k + 1}" for k in range(count)]
 
+
+
+# -- the sequence-model ops (trigonometry, prod, GELU, LayerNorm, embedding, attention) take Tensors only --------
+def exact_tensor_argument(op, name, x):
+    """`x` itself when it is a Tensor; an ArgumentTypeError naming `op` and `name` otherwise (a NumPy array
+    has no graph to record a gradient in: wrap it with mdl.tensor first)."""
+    if not isinstance(x, Tensor):
+        kind = type(x).__name__ if type(x).__module__ == "builtins" else f"{type(x).__module__}.{type(x).__name__}"
+        raise ArgumentTypeError(f"{op}: expected {name} as a Tensor, got {kind}; wrap it with mdl.tensor(...)")
+    return x
+
+
+def float_tensor_argument(op, name, x):
+    """`x` as `exact_tensor_argument`, and of a floating dtype (the op's formula is defined on real numbers)."""
+    x = exact_tensor_argument(op, name, x)
+    if x.dtype.kind != "f":
+        raise DTypeError(f"{op}: {name} must be floating point, got {x.dtype}; convert it first, "
+                         f"e.g. x.astype(mdl.float32)")
+    return x
 
 autograd._function_inputs = function_inputs  # the engine's rule for non-Tensor inputs (see autograd.py)

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from notebooks import execute_notebook, images, outputs, printed
 
 REPO = Path(__file__).resolve().parents[1]
 TUTORIALS = REPO / "docs" / "tutorials"
@@ -21,40 +22,10 @@ NOTEBOOKS = ["01_backprop_by_hand.ipynb", "02_write_your_own_op.ipynb", "03_cour
              "04_inside_a_cnn.ipynb", "05_cpu_vs_gpu.ipynb"]
 
 
-# -- executing a notebook ------------------------------------------------------------------------------------------
-def execute_notebook(path, workdir, quick=True, cell_timeout=600):
-    """Run every cell of the notebook at `path` in a new python3 kernel; return the executed notebook.
-
-    The kernel runs in `workdir` (also its TMPDIR) and imports minidl from this checkout; MPLBACKEND is
-    unset so that matplotlib's inline backend turns figures into image/png outputs.
-    """
-    nbformat = pytest.importorskip("nbformat", reason="the notebook tests need nbformat (pip install minidl[test])")
-    nbclient = pytest.importorskip("nbclient", reason="the notebook tests need nbclient (pip install minidl[test])")
-    nb = nbformat.read(str(path), as_version=4)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
-    env["MINIDL_TUTORIAL_QUICK"] = "1" if quick else "0"
-    env["TMPDIR"] = str(workdir)
-    env.pop("MPLBACKEND", None)
-    client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=cell_timeout,
-                                     resources={"metadata": {"path": str(workdir)}})
-    client.execute(env=env)  # raises CellExecutionError, with the cell and its traceback, on any error
-    return nb
-
-
-def outputs(nb, kind=None):
-    """Every output of every code cell (only those of `output_type` kind, when given)."""
-    return [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs
-            if kind is None or o.output_type == kind]
-
-
-def printed(nb):
-    """All text the notebook printed (stdout), in order."""
-    return "".join(o.text for o in outputs(nb, "stream") if o.name == "stdout")
-
-
-def images(nb):
-    return [o for o in outputs(nb) if "data" in o and "image/png" in o.data]
+# -- executing a notebook: tests/notebooks.py (shared with the notebook-display tests) -------------------------
+def run_notebook(path, workdir, quick=True):
+    """Execute a tutorial in a fresh kernel, in CI's small size (MINIDL_TUTORIAL_QUICK=1) or full size."""
+    return execute_notebook(path, workdir, env={"MINIDL_TUTORIAL_QUICK": "1" if quick else "0"})
 
 
 # -- what each notebook must show ------------------------------------------------------------------------------------
@@ -110,7 +81,7 @@ CHECKS = {"01_backprop_by_hand.ipynb": check_backprop_by_hand,
 def run_and_check(name, tmp_path, quick):
     before = sorted(os.listdir(REPO)), sorted(os.listdir(TUTORIALS))
     start = time.perf_counter()
-    nb = execute_notebook(TUTORIALS / name, tmp_path, quick=quick)
+    nb = run_notebook(TUTORIALS / name, tmp_path, quick=quick)
     print(f"{name}: {time.perf_counter() - start:.1f} s ({'quick' if quick else 'full'} mode)")
     assert not outputs(nb, "error")
     CHECKS[name](nb)

@@ -54,5 +54,5 @@ class Flatten(Module):
     def forward(self, x):
         x = tensor_argument(type(self).__name__, "x", x)
         if x.ndim < 1:
-            raise ShapeError(f"Flatten expects at least a batch axis, got a 0-d tensor")
+            raise ShapeError("Flatten expects at least a batch axis, got a 0-d tensor")
         return x.reshape(x.shape[0], -1)

@@ -19,11 +19,11 @@ import math
 
 import numpy as np
 
+from minidl.arguments import exact_tensor_argument, float_tensor_argument
 from minidl.autograd import Function
 from minidl.errors import ArgumentError, DeviceError, DTypeError, ShapeError
 from minidl.ops import fast
 from minidl.ops.broadcast import unbroadcast
-from minidl.ops.inputs import float_arg, tensor_arg
 from minidl.tensor import Tensor
 
 
@@ -96,14 +96,14 @@ def _forbid(xp, scores, allowed):
     return xp.where(allowed, scores, -math.inf)
 
 
-def _safe_softmax_(xp, scores):
-    """softmax over the last axis, computed in place in `scores`; a row of -inf (every key forbidden)
-    gives zeros instead of NaN (0/0)."""
-    m = scores.max(axis=-1, keepdims=True)
+def _safe_softmax_(xp, scores, axis=-1):
+    """softmax over the keys' `axis` (the last one here), computed in place in `scores`; a query whose keys
+    are all forbidden (all -inf) gets zeros instead of NaN (0/0)."""
+    m = scores.max(axis=axis, keepdims=True)
     m[m == -math.inf] = 0
     scores -= m
     xp.exp(scores, out=scores)
-    total = scores.sum(axis=-1, keepdims=True)
+    total = scores.sum(axis=axis, keepdims=True)
     total[total == 0] = 1
     scores /= total
     return scores
@@ -118,7 +118,7 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, dropout_p=0.0, is_caus
     (always applied when > 0, as PyTorch's functional form); scale: 1/√E unless given.
     """
     op = "scaled_dot_product_attention"
-    q, k, v = (float_arg(op, name, t) for name, t in (("query", q), ("key", k), ("value", v)))
+    q, k, v = (float_tensor_argument(op, name, t) for name, t in (("query", q), ("key", k), ("value", v)))
     for name, t in (("key", k), ("value", v)):
         if t._backend is not q._backend:
             raise DeviceError(f"{op}: query is on '{q.device}' but {name} is on '{t.device}'")
@@ -175,7 +175,7 @@ def _mask_tensor(op, attn_mask, like):
 def attention_weights(q, k, mask=None, scale=None):
     """P = softmax(q kᵀ · scale + mask) over the keys, composed from differentiable ops (so that P is an
     output a loss can depend on). q: (..., L, E), k: (..., S, E), mask: float, added (-inf forbids)."""
-    q, k = tensor_arg("attention_weights", "query", q), tensor_arg("attention_weights", "key", k)
+    q, k = exact_tensor_argument("attention_weights", "query", q), exact_tensor_argument("attention_weights", "key", k)
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
     scores = (q * scale) @ k.transpose(*range(k.ndim - 2), k.ndim - 1, k.ndim - 2)
     if mask is not None:

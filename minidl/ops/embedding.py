@@ -1,8 +1,8 @@
 """Embedding lookup: rows of a weight matrix picked by integer indices (token ids -> vectors)."""
 
+from minidl.arguments import float_tensor_argument
 from minidl.autograd import Function
 from minidl.errors import ArgumentError, DeviceError, DTypeError, ShapeError
-from minidl.ops.inputs import float_arg
 from minidl.tensor import Tensor
 
 
@@ -36,7 +36,7 @@ def embedding(indices, weight, padding_idx=None):
     weight: (num_embeddings, dim). `padding_idx` (an int, negative counts from the end) names a row that
     gets no gradient (PyTorch's convention; the row's values are used as they are).
     """
-    weight = float_arg("embedding", "weight", weight)
+    weight = float_tensor_argument("embedding", "weight", weight)
     if weight.ndim != 2:
         raise ShapeError(f"embedding: weight must be a matrix (num_embeddings, embedding_dim), got shape "
                          f"{weight.shape}")

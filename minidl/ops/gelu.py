@@ -8,10 +8,10 @@ the fast sibling GELUBlocked (minidl/ops/fast/gelu_blocked.py), chosen by `fast.
 
 import math
 
+from minidl.arguments import float_tensor_argument
 from minidl.autograd import Function
 from minidl.ops import fast
 from minidl.errors import ArgumentError
-from minidl.ops.inputs import float_arg
 
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -58,7 +58,7 @@ class GELUTanh(Function):
 
 def gelu(x, approximate="none"):
     """GELU of x, elementwise: approximate="none" (exact, with erf) or "tanh" (PyTorch's two forms)."""
-    x = float_arg("gelu", "x", x)
+    x = float_tensor_argument("gelu", "x", x)
     if approximate == "none":
         return (fast.choose("gelu", x._backend, dtype=x.dtype) or GELU)()(x)
     if approximate == "tanh":

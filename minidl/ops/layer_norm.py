@@ -6,10 +6,10 @@ its last k axes, the `normalized_shape`), in training and evaluation alike: no r
 
 import numbers
 
+from minidl.arguments import exact_tensor_argument, float_tensor_argument
 from minidl.autograd import Function
 from minidl.errors import ArgumentError, DeviceError, ShapeError
 from minidl.ops import fast
-from minidl.ops.inputs import float_arg, tensor_arg
 
 
 class LayerNorm(Function):
@@ -83,7 +83,7 @@ def normalized_shape_of(owner, normalized_shape):
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise x (..., *normalized_shape) over its last len(normalized_shape) axes, then scale by
     `weight` and shift by `bias` (each of shape normalized_shape, or None), as PyTorch's F.layer_norm."""
-    x = float_arg("layer_norm", "input", x)
+    x = float_tensor_argument("layer_norm", "input", x)
     shape = normalized_shape_of("layer_norm", normalized_shape)
     if x.shape[x.ndim - len(shape):] != shape or x.ndim < len(shape):
         raise ShapeError(f"layer_norm: input of shape {x.shape} does not end in normalized_shape {shape}")
@@ -91,7 +91,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     for name, t in (("weight", weight), ("bias", bias)):
         if t is None:
             continue
-        tensor_arg("layer_norm", name, t)
+        exact_tensor_argument("layer_norm", name, t)
         if t.shape != shape:
             raise ShapeError(f"layer_norm: {name} must have shape {shape} (normalized_shape), got {t.shape}")
         if t._backend is not x._backend:

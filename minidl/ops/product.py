@@ -9,9 +9,9 @@ product by one factor is the product of the others, so, per reduced slice:
 These are PyTorch's values too.
 """
 
+from minidl.arguments import exact_tensor_argument
 from minidl.autograd import Function
 from minidl.ops.broadcast import kept_dims_shape, normalize_axes
-from minidl.ops.inputs import tensor_arg
 
 
 class Prod(Function):
@@ -42,5 +42,5 @@ class Prod(Function):
 
 def prod(x, axis=None, keepdims=False):
     """Product of the elements over `axis` (None: all; an int or a tuple), NumPy's semantics."""
-    x = tensor_arg("prod", "x", x)
+    x = exact_tensor_argument("prod", "x", x)
     return Prod(normalize_axes(axis, x.ndim, "prod"), keepdims)(x)

@@ -1,7 +1,7 @@
 """Trigonometric functions: sin and cos (elementwise; positional encodings, periodic features)."""
 
+from minidl.arguments import float_tensor_argument
 from minidl.autograd import Function
-from minidl.ops.inputs import float_arg
 
 
 class Sin(Function):
@@ -18,7 +18,7 @@ class Sin(Function):
 
 def sin(x):
     """Elementwise sine (radians)."""
-    return Sin()(float_arg("sin", "x", x))
+    return Sin()(float_tensor_argument("sin", "x", x))
 
 
 class Cos(Function):
@@ -35,4 +35,4 @@ class Cos(Function):
 
 def cos(x):
     """Elementwise cosine (radians)."""
-    return Cos()(float_arg("cos", "x", x))
+    return Cos()(float_tensor_argument("cos", "x", x))

@@ -8,23 +8,9 @@ dSᵀ through transposed views (BLAS takes either order at the same speed). Chos
 without a float mask (a boolean or causal mask is fine); same values and gradients as the reference.
 """
 
-import math
 
-from minidl.ops.attention import ScaledDotProductAttention, _forbid, _fits
+from minidl.ops.attention import ScaledDotProductAttention, _forbid, _fits, _safe_softmax_
 from minidl.ops.broadcast import unbroadcast
-
-
-def _softmax_over_keys_(xp, scores_t):
-    """softmax over axis -2 of the keys-first scores (..., S, L), in place; a query whose keys are all
-    forbidden (a column of -inf) gets zeros instead of NaN (0/0), as the reference's _safe_softmax_."""
-    m = scores_t.max(axis=-2, keepdims=True)
-    m[m == -math.inf] = 0
-    scores_t -= m
-    xp.exp(scores_t, out=scores_t)
-    total = scores_t.sum(axis=-2, keepdims=True)
-    total[total == 0] = 1
-    scores_t /= total
-    return scores_t
 
 
 class ScaledDotProductAttentionKeysFirst(ScaledDotProductAttention):
@@ -47,7 +33,7 @@ class ScaledDotProductAttentionKeysFirst(ScaledDotProductAttention):
                 _forbid(xp, scores_t, allowed_t)
             else:  # the mask's batch axes enlarge the scores': a new array, made C contiguous again
                 scores_t = xp.ascontiguousarray(_forbid(xp, scores_t, allowed_t))
-        p_t = _softmax_over_keys_(xp, scores_t)
+        p_t = _safe_softmax_(xp, scores_t, axis=-2)  # keys first: (..., S, L)
         self.saved = (q, k, v, p_t)
         return xp.swapaxes(p_t, -1, -2) @ v
 
