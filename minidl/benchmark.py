@@ -74,7 +74,7 @@ def build_torch(model, like, device="cpu"):
     if model == "mlp":
         net = tnn.Sequential(tnn.Linear(784, 256), tnn.ReLU(), tnn.Linear(256, 128), tnn.ReLU(), tnn.Linear(128, 10))
     elif model == "gpt":
-        net = _torch_gpt(torch)
+        net = torch_gpt(torch, GPT["vocab_size"], GPT["block_size"], GPT["n_layer"], GPT["n_head"], GPT["n_embd"])
     else:
         net = tnn.Sequential(tnn.Conv2d(1, 6, 5), tnn.ReLU(), tnn.MaxPool2d(2),
                              tnn.Conv2d(6, 16, 5), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Flatten(),
@@ -85,10 +85,11 @@ def build_torch(model, like, device="cpu"):
     return net.to(device)
 
 
-def _torch_gpt(torch):
-    """nanoGPT's model.py GPT in PyTorch with minidl.nn.transformer.GPT's parameter names (no weight tying)."""
+def torch_gpt(torch, vocab_size, block_size, n_layer, n_head, n_embd):
+    """nanoGPT's model.py GPT in PyTorch with minidl.nn.transformer.GPT's parameter names (no dropout, no
+    weight tying): the benchmark's PyTorch side, and the reference of tests/test_sequence_layers.py."""
     tnn, F_ = torch.nn, torch.nn.functional
-    c, heads = GPT["n_embd"], GPT["n_head"]
+    c, heads = n_embd, n_head
 
     class Attention(tnn.Module):
         def __init__(self):
@@ -122,9 +123,9 @@ def _torch_gpt(torch):
         def __init__(self):
             super().__init__()
             self.transformer = tnn.ModuleDict(dict(
-                wte=tnn.Embedding(GPT["vocab_size"], c), wpe=tnn.Embedding(GPT["block_size"], c),
-                h=tnn.ModuleList([Block() for _ in range(GPT["n_layer"])]), ln_f=tnn.LayerNorm(c)))
-            self.lm_head = tnn.Linear(c, GPT["vocab_size"], bias=False)
+                wte=tnn.Embedding(vocab_size, c), wpe=tnn.Embedding(block_size, c),
+                h=tnn.ModuleList([Block() for _ in range(n_layer)]), ln_f=tnn.LayerNorm(c)))
+            self.lm_head = tnn.Linear(c, vocab_size, bias=False)
 
         def forward(self, idx):
             tr = self.transformer

@@ -8,6 +8,7 @@ import pytest
 
 import minidl as mdl
 import minidl.nn as nn
+from minidl.benchmark import torch_gpt  # nanoGPT's model.py in PyTorch: the reference
 from minidl.errors import ArgumentError, ArgumentTypeError, ShapeError
 from minidl.nn.transformer import GPT, Block
 
@@ -242,57 +243,6 @@ def test_mha_errors():
 
 
 # -- a one-block GPT: embeddings, pre-LN causal self-attention, GELU MLP, head, cross-entropy --------------------------
-def torch_gpt(torch, vocab, block_size, n_embd, n_head):
-    """nanoGPT's model.py, written out in PyTorch (the reference): one Block, no dropout, no weight tying."""
-    tnn, F = torch.nn, torch.nn.functional
-
-    class CausalSelfAttention(tnn.Module):
-        def __init__(self):
-            super().__init__()
-            self.c_attn, self.c_proj = tnn.Linear(n_embd, 3 * n_embd), tnn.Linear(n_embd, n_embd)
-
-        def forward(self, x):
-            b, t, c = x.shape
-            q, k, v = (z.view(b, t, n_head, c // n_head).transpose(1, 2) for z in self.c_attn(x).split(n_embd, dim=2))
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-            return self.c_proj(y.transpose(1, 2).contiguous().view(b, t, c))
-
-    class MLP(tnn.Module):
-        def __init__(self):
-            super().__init__()
-            self.c_fc, self.gelu, self.c_proj = tnn.Linear(n_embd, 4 * n_embd), tnn.GELU(), tnn.Linear(4 * n_embd, n_embd)
-
-        def forward(self, x):
-            return self.c_proj(self.gelu(self.c_fc(x)))
-
-    class TorchBlock(tnn.Module):
-        def __init__(self):
-            super().__init__()
-            self.ln_1, self.attn, self.ln_2, self.mlp = tnn.LayerNorm(n_embd), CausalSelfAttention(), \
-                tnn.LayerNorm(n_embd), MLP()
-
-        def forward(self, x):
-            x = x + self.attn(self.ln_1(x))
-            return x + self.mlp(self.ln_2(x))
-
-    class TorchGPT(tnn.Module):
-        def __init__(self):
-            super().__init__()
-            self.transformer = tnn.ModuleDict(dict(wte=tnn.Embedding(vocab, n_embd), wpe=tnn.Embedding(block_size, n_embd),
-                                                   drop=tnn.Dropout(0.0), h=tnn.ModuleList([TorchBlock()]),
-                                                   ln_f=tnn.LayerNorm(n_embd)))
-            self.lm_head = tnn.Linear(n_embd, vocab, bias=False)
-
-        def forward(self, idx):
-            tr = self.transformer
-            x = tr.drop(tr.wte(idx) + tr.wpe(torch.arange(idx.shape[1])))
-            for block in tr.h:
-                x = block(x)
-            return self.lm_head(tr.ln_f(x))
-
-    return TorchGPT()
-
-
 def test_one_block_gpt_loss_and_every_gradient_match_torch(torch):
     vocab, block_size, n_embd, n_head, batch, t = 11, 8, 16, 4, 3, 7
     mdl.manual_seed(0)
@@ -309,7 +259,7 @@ def test_one_block_gpt_loss_and_every_gradient_match_torch(torch):
             return torch.nn.functional.cross_entropy(logits.reshape(-1, vocab), torch.from_numpy(targets).reshape(-1))
         return nn.functional.cross_entropy(logits.reshape(-1, vocab), targets.reshape(-1))
 
-    (value,) = twin_check(torch, mine, torch_gpt(torch, vocab, block_size, n_embd, n_head), [idx], loss)
+    (value,) = twin_check(torch, mine, torch_gpt(torch, vocab, block_size, 1, n_head, n_embd), [idx], loss)
     assert value.shape == () and 1.0 < value.item() < 10.0
 
 
