@@ -305,15 +305,20 @@ def test_blocked_gelu_with_threads_on_a_transposed_input_equals_the_reference(cp
     assert_same(fast_and_reference(fn, (x.astype(np.float32),), dtype=np.float32), GELUBlocked, GELU, np.float32)
 
 
-def test_blocked_gelu_is_within_7_float32_ulp_of_the_exact_gelu_and_the_strict_device_runs_the_reference():
+def test_blocked_gelu_and_its_slope_are_within_7_float32_ulp_of_the_exact_ones_and_the_strict_device_runs_the_reference():
     from scipy.special import erf
 
     x = np.linspace(-12.0, 12.0, 200_001)
-    exact = x * 0.5 * (1.0 + erf(x / np.sqrt(2.0)))
-    y = F.gelu(mdl.tensor(x.astype(np.float32), requires_grad=True))
+    cdf = 0.5 * (1.0 + erf(x / np.sqrt(2.0)))
+    exact, exact_slope = x * cdf, cdf + x * np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)  # y and dy/dx
+    x32 = mdl.tensor(x.astype(np.float32), requires_grad=True)
+    y = F.gelu(x32)
     assert type(y.grad_fn) is GELUBlocked
     error = np.abs(y.numpy() - exact) / np.maximum(1.0, np.abs(x))  # Φ's own error is absolute: scaled by |x|
     assert error.max() <= 4e-7, (error.max(), x[error.argmax()])  # ulp(1) = 6e-8 in float32
+    y.sum().backward()
+    slope_error = np.abs(x32.grad.numpy() - exact_slope)
+    assert slope_error.max() <= 4e-7, (slope_error.max(), x[slope_error.argmax()])
     assert_same(fast_and_reference(lambda t: F.gelu(t), (x[:50].astype(np.float32),), "strict", np.float32),
                 GELU, GELU, np.float32)
 
