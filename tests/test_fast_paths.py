@@ -28,6 +28,7 @@ from minidl.ops.fast.conv_row_blocked import Conv2dRowBlocked
 from minidl.ops.fast.cross_entropy_transposed import CrossEntropyTransposed
 from minidl.ops.fast.gelu_blocked import BLOCK, GELUBlocked
 from minidl.ops.fast.layer_norm_rows import LayerNormRows
+from minidl.ops.fast.packed_self_attention import PackedSelfAttention
 from minidl.ops.fast.pool_tiled import MaxPool2dOffsets, MaxPool2dTiled
 from minidl.ops.fast.scatter_col2im import Conv2dScatterAdd, MaxPool2dScatterAdd
 from minidl.ops.fast.short_axis import LogSoftmaxShortAxis, LogSumExpShortAxis, SoftmaxShortAxis
@@ -363,6 +364,26 @@ def test_attention_with_dropout_a_float_mask_or_on_the_strict_device_is_the_refe
                 reference, reference)
     y = F.scaled_dot_product_attention(*(mdl.tensor(a, requires_grad=True) for a in (q, k, v)), dropout_p=0.5)
     assert type(y.grad_fn) is reference
+
+
+# -- self-attention on packed projections as one node ---------------------------------------------------------------
+@pytest.mark.parametrize("shape, heads, causal", [((2, 7, 12), 2, True), ((3, 5, 18), 3, False), ((1, 1, 6), 1, True)])
+def test_packed_self_attention_equals_the_composition_of_reference_ops(shape, heads, causal):
+    from minidl.ops.shape import Reshape
+    (qkv,) = random(shape, seed=40)
+    fn = lambda t: F.self_attention(t, heads, is_causal=causal)  # noqa: E731
+    results = fast_and_reference(fn, (qkv,))
+    assert_same(results, PackedSelfAttention, Reshape)  # the reference: slices, attention, heads side by side
+    results = fast_and_reference(fn, (qkv.astype(np.float32),), dtype=np.float32)
+    assert_same(results, PackedSelfAttention, Reshape, np.float32)
+
+
+def test_packed_self_attention_with_dropout_or_on_the_strict_device_is_the_composition():
+    from minidl.ops.shape import Reshape
+    (qkv,) = random((2, 4, 6), seed=41)
+    assert_same(fast_and_reference(lambda t: F.self_attention(t, 2, is_causal=True), (qkv,), "strict"), Reshape, Reshape)
+    y = F.self_attention(mdl.tensor(qkv, requires_grad=True), 2, dropout_p=0.5)
+    assert type(y.grad_fn) is Reshape
 
 
 # -- layer norm with its sums as matrix-vector products ------------------------------------------------------------

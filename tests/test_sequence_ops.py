@@ -217,6 +217,41 @@ def test_attention_errors(device):
         F.scaled_dot_product_attention(q, k, v, dropout_p=1.0)
 
 
+@pytest.mark.parametrize("causal", [True, False])
+def test_self_attention_on_packed_projections_matches_torch(torch, device, causal):
+    rng = np.random.default_rng(8)
+    b, t, heads, d = 2, 5, 3, 4
+    qkv = rng.standard_normal((b, t, 3 * heads * d))
+    mine = leaf(qkv, device)
+    theirs = torch.tensor(qkv, requires_grad=True)
+    q, k, v = (part.reshape(b, t, heads, d).transpose(1, 2) for part in theirs.split(heads * d, dim=2))
+    yt = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal).transpose(1, 2).reshape(b, t, -1)
+    for fast in (True, False):
+        mine.grad = None
+        with mdl.fast_paths(fast):
+            ym = F.self_attention(mine, heads, is_causal=causal)
+        g = rng.standard_normal(ym.shape)
+        np.testing.assert_allclose(ym.numpy(), yt.detach().numpy(), rtol=1e-12, atol=1e-12)
+        ym.backward(mdl.tensor(g, device=device))
+        theirs.grad = None
+        yt.backward(torch.from_numpy(g), retain_graph=True)
+        np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_self_attention_errors(device):
+    qkv = leaf(np.zeros((2, 3, 12)), device)
+    with pytest.raises(ShapeError, match=r"self_attention: expected qkv of shape \(B, T, 3E\).*got \(2, 3, 12\)"):
+        F.self_attention(qkv, 3)
+    with pytest.raises(ShapeError, match="self_attention"):
+        F.self_attention(leaf(np.zeros((3, 12)), device), 2)
+    with pytest.raises(ArgumentError, match="num_heads must be a positive int, got 0"):
+        F.self_attention(qkv, 0)
+    with pytest.raises(ArgumentError, match="dropout_p"):
+        F.self_attention(qkv, 2, dropout_p=1.5)
+    with pytest.raises(ArgumentTypeError, match="self_attention"):
+        F.self_attention(None, 2)
+
+
 # -- erf, GELU and the trigonometric functions ------------------------------------------------------------------------
 def test_backend_erf_is_float64_accurate(device):
     grid = np.concatenate([np.linspace(-6, 6, 1201), [-1e-8, 0.0, 1e-8, 30.0, -30.0]])

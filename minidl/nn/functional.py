@@ -20,6 +20,7 @@ from minidl.ops.attention import scaled_dot_product_attention  # noqa: F401
 from minidl.ops.embedding import embedding  # noqa: F401
 from minidl.ops.gelu import gelu  # noqa: F401
 from minidl.ops.layer_norm import layer_norm  # noqa: F401
+from minidl.ops.self_attention import self_attention  # noqa: F401
 
 
 def l1_penalty(parameters):

@@ -35,9 +35,8 @@ def _rows(layer, x):
 class CausalSelfAttention(Module):
     """Masked multi-head self-attention: x (B, T, C) -> (B, T, C); position t sees positions 0..t.
 
-    c_attn: Linear(C, 3C), its output rows [q | k | v]; c_proj: Linear(C, C). Each of q, k, v is the
-    product with its third of c_attn's weight (three (B·T, C) products instead of one (B·T, 3C) product
-    split in three: the split's backward would write three (B·T, 3C) gradients).
+    c_attn: Linear(C, 3C), its output rows [q | k | v] (one product for the three projections, as
+    nanoGPT's c_attn); F.self_attention splits them into heads and attends; c_proj: Linear(C, C).
     """
 
     def __init__(self, n_embd, n_head, dropout=0.0, bias=True):
@@ -54,15 +53,9 @@ class CausalSelfAttention(Module):
         if x.ndim != 3 or x.shape[2] != self.n_embd:
             raise ShapeError(f"CausalSelfAttention expects x of shape (B, T, {self.n_embd}), got {x.shape}")
         b, t, c = x.shape
-        rows = x.reshape(b * t, c)
-        w, bias = self.c_attn.weight, self.c_attn.bias
-        q, k, v = (F.linear(rows, w[i * c:(i + 1) * c], None if bias is None else bias[i * c:(i + 1) * c])
-                   .reshape(b, t, self.n_head, c // self.n_head).transpose(0, 2, 1, 3)  # (B, heads, T, d)
-                   for i in range(3))
-        y = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0,
-                                           is_causal=True)
-        y = y.transpose(0, 2, 1, 3).reshape(b * t, c)  # the heads side by side again
-        return self.resid_dropout(self.c_proj(y)).reshape(b, t, c)
+        qkv = self.c_attn(x.reshape(b * t, c)).reshape(b, t, 3 * c)  # [q | k | v] of each position
+        y = F.self_attention(qkv, self.n_head, is_causal=True, dropout_p=self.dropout if self.training else 0.0)
+        return self.resid_dropout(self.c_proj(y.reshape(b * t, c))).reshape(b, t, c)
 
 
 class MLP(Module):

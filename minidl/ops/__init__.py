@@ -13,3 +13,4 @@ from minidl.ops.gelu import gelu
 from minidl.ops.layer_norm import layer_norm
 from minidl.ops.embedding import embedding
 from minidl.ops.attention import scaled_dot_product_attention
+from minidl.ops.self_attention import self_attention

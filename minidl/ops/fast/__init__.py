@@ -63,6 +63,7 @@ def fast_path_table():
     from minidl.ops.fast.gelu_blocked import GELUBlocked
     from minidl.ops.fast.kernels import CrossEntropyOneKernel, ReLUOneKernel
     from minidl.ops.fast.layer_norm_rows import LayerNormRows
+    from minidl.ops.fast.packed_self_attention import PackedSelfAttention
     from minidl.ops.fast.pool_tiled import MaxPool2dOffsets, MaxPool2dTiled
     from minidl.ops.fast.scatter_col2im import Conv2dScatterAdd, MaxPool2dScatterAdd
     from minidl.ops.fast.short_axis import LogSoftmaxShortAxis, LogSumExpShortAxis, SoftmaxShortAxis
@@ -87,6 +88,8 @@ def fast_path_table():
         "logsumexp": (LogSumExpShortAxis,),
         # CPU, no dropout or float mask: the scores keys-first (..., S, L), the softmax over contiguous passes
         "scaled_dot_product_attention": (ScaledDotProductAttentionKeysFirst,),
+        # CPU, no dropout: one node reading q, k, v as views of the packed projections, writing y in place
+        "self_attention": (PackedSelfAttention,),
         # CPU, over the last axis: the row and column sums as matrix-vector products
         "layer_norm": (LayerNormRows,),
     }

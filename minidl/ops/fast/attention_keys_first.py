@@ -6,11 +6,45 @@ GPT's (12, 4, 64, 64) scores). Here the scores are computed transposed, Sᵀ = k
 softmax's max and sums run over axis -2 as contiguous passes (0.07 ms), and the products read Pᵀ and
 dSᵀ through transposed views (BLAS takes either order at the same speed). Chosen without dropout and
 without a float mask (a boolean or causal mask is fine); same values and gradients as the reference.
+`attend_keys_first` and `attend_keys_first_backward` are shared with PackedSelfAttention
+(minidl/ops/fast/packed_self_attention.py), which writes their results straight into packed layouts.
 """
 
 
 from minidl.ops.attention import ScaledDotProductAttention, _forbid, _fits, _safe_softmax_
 from minidl.ops.broadcast import unbroadcast
+
+
+def attend_keys_first(xp, q, k, v, scale, allowed, out=None):
+    """(y, Pᵀ): y = P @ v, P = softmax(q kᵀ · scale) with keys where `allowed` is False left out;
+    Pᵀ (..., S, L) is kept for the backward. y is written into `out` (any strides) when given."""
+    scores_t = k @ xp.swapaxes(q * scale, -1, -2)  # (..., S, L): Sᵀ, a fresh array
+    if allowed is not None:
+        allowed_t = xp.swapaxes(allowed, -1, -2)
+        if _fits(allowed_t.shape, scores_t.shape):
+            _forbid(xp, scores_t, allowed_t)
+        else:  # the mask's batch axes enlarge the scores': a new array, made C contiguous again
+            scores_t = xp.ascontiguousarray(_forbid(xp, scores_t, allowed_t))
+    p_t = _safe_softmax_(xp, scores_t, axis=-2)  # keys first: (..., S, L)
+    return xp.matmul(xp.swapaxes(p_t, -1, -2), v, out=out), p_t
+
+
+def attend_keys_first_backward(xp, q, k, v, p_t, gy, scale, needs=(True, True, True), out=(None, None, None)):
+    """(dL/dq, dL/dk, dL/dv) of attend_keys_first (None where not needed), before any batch axes are summed
+    back; each written into its `out` array (any strides) when given."""
+    ds_t = v @ xp.swapaxes(gy, -1, -2)  # dPᵀ (..., S, L), turned into dSᵀ in place
+    ds_t -= (ds_t * p_t).sum(axis=-2, keepdims=True)
+    ds_t *= p_t
+    gq = gk = gv = None
+    if needs[0]:
+        gq = xp.matmul(xp.swapaxes(ds_t, -1, -2), k, out=out[0])
+        gq *= scale
+    if needs[1]:
+        gk = xp.matmul(ds_t, q, out=out[1])
+        gk *= scale
+    if needs[2]:
+        gv = xp.matmul(p_t, gy, out=out[2])
+    return gq, gk, gv
 
 
 class ScaledDotProductAttentionKeysFirst(ScaledDotProductAttention):
@@ -25,25 +59,11 @@ class ScaledDotProductAttentionKeysFirst(ScaledDotProductAttention):
         return getattr(backend, "tuning", None) is not None and dropout_p == 0 and not float_mask
 
     def forward(self, q, k, v):
-        xp = self.xp
-        scores_t = k @ xp.swapaxes(q * self.scale, -1, -2)  # (..., S, L): Sᵀ, a fresh array
-        if self.allowed is not None:
-            allowed_t = xp.swapaxes(self.allowed, -1, -2)
-            if _fits(allowed_t.shape, scores_t.shape):
-                _forbid(xp, scores_t, allowed_t)
-            else:  # the mask's batch axes enlarge the scores': a new array, made C contiguous again
-                scores_t = xp.ascontiguousarray(_forbid(xp, scores_t, allowed_t))
-        p_t = _safe_softmax_(xp, scores_t, axis=-2)  # keys first: (..., S, L)
+        y, p_t = attend_keys_first(self.xp, q, k, v, self.scale, self.allowed)
         self.saved = (q, k, v, p_t)
-        return xp.swapaxes(p_t, -1, -2) @ v
+        return y
 
     def backward(self, gy):
         q, k, v, p_t = self.saved
-        xp, needs = self.xp, self.needs_grad
-        ds_t = v @ xp.swapaxes(gy, -1, -2)  # dPᵀ (..., S, L), turned into dSᵀ in place
-        ds_t -= (ds_t * p_t).sum(axis=-2, keepdims=True)
-        ds_t *= p_t
-        gq = unbroadcast((xp.swapaxes(ds_t, -1, -2) @ k) * self.scale, q.shape, q.dtype) if needs[0] else None
-        gk = unbroadcast((ds_t @ q) * self.scale, k.shape, k.dtype) if needs[1] else None
-        gv = unbroadcast(p_t @ gy, v.shape, v.dtype) if needs[2] else None
-        return gq, gk, gv
+        grads = attend_keys_first_backward(self.xp, q, k, v, p_t, gy, self.scale, self.needs_grad)
+        return tuple(None if g is None else unbroadcast(g, x.shape, x.dtype) for g, x in zip(grads, (q, k, v)))
