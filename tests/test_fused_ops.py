@@ -94,8 +94,9 @@ def test_column_major_linear_weights_train_exactly_as_row_major_ones(optimizer):
 
 
 def test_cpu_linear_weights_are_column_major_and_stay_so_through_saving_and_loading(tmp_path):
-    layer = nn.Linear(4, 3)
+    layer = nn.Linear(4, 3)  # a narrowing layer: column-major; a widening one: row-major (linear_weight_order)
     assert layer.weight.data.flags.f_contiguous and not layer.weight.data.flags.c_contiguous
+    assert nn.Linear(3, 4).weight.data.flags.c_contiguous and not nn.Linear(3, 4).weight.data.flags.f_contiguous
     assert nn.Linear(4, 3, device="strict").weight.data.flags.c_contiguous  # the GPU's stand-in: row-major
     opt = mdl.optim.SGD(layer.parameters(), lr=0.1, momentum=0.9)
     layer(mdl.ones(2, 4)).sum().backward()

@@ -31,9 +31,6 @@ class Backend:
     launch_bound = False
     defers_checks = False  # True where reading a flag stalls the host (the GPU): see `check`
     has_elementwise_kernels = False  # True where `elementwise_kernel` compiles kernels (CuPy)
-    # The memory order of a Linear weight W (out, in): "C" row-major, or "F" column-major (Wᵀ
-    # C-contiguous), whichever makes this device's x @ Wᵀ faster. Values never depend on it.
-    linear_weight_order = "C"
 
     def __init__(self, seed=None):
         self.seed(seed)
@@ -41,6 +38,12 @@ class Backend:
         # index arrays that launch-bound fast paths reuse across steps (window positions for one
         # scatter-add col2im: ops/fast/scatter_col2im.py), most recently used last, at most 8
         self.index_cache = {}
+
+    def linear_weight_order(self, out_features, in_features):
+        """The memory order of a Linear weight W (out, in): "C" row-major, or "F" column-major (Wᵀ
+        C-contiguous), whichever makes this device's three products of a Linear faster. Values never
+        depend on it."""
+        return "C"
 
     # -- data movement --------------------------------------------------------------------------
     def asarray(self, data, dtype=None):

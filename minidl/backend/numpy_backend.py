@@ -27,10 +27,14 @@ class NumpyBackend(Backend):
     xp = np
     array_type = np.ndarray
     scalar_types = (np.generic,)
-    # OpenBLAS multiplies x @ Wᵀ 7-24% faster when Wᵀ is C-contiguous (its plain "NN" case) than
-    # through the transposed view of a row-major W; with dL/dW made in the same layout, a Linear's
-    # three products take 4-11% less time (benchmarks/RESULTS.md, session 5).
-    linear_weight_order = "F"
+
+    def linear_weight_order(self, out_features, in_features):
+        # OpenBLAS's three products of a Linear (x @ Wᵀ, dL/dy @ W, dL/dyᵀ @ x into W's order) take less
+        # time with W column-major (Wᵀ C-contiguous, the plain "NN" product) when the layer narrows
+        # (out <= in: the MLP's and LeNet-5's layers, 4-11% a step, session 5), and with W row-major
+        # when it widens (GPT's (3C, C) and (4C, C) projections: 8-10% less for the three products,
+        # session 8): benchmarks/RESULTS.md.
+        return "F" if out_features <= in_features else "C"
 
     def from_host(self, array):
         # Samples drawn on the host already are this device's arrays: no copy needed.

@@ -24,7 +24,8 @@ class Linear(Module):
         self.in_features = size("Linear", "in_features", in_features, minimum=0)
         self.out_features = size("Linear", "out_features", out_features, minimum=0)
         self.weight = empty_parameter((self.out_features, self.in_features), dtype, device,
-                                      order=get_backend(device).linear_weight_order)
+                                      order=get_backend(device).linear_weight_order(self.out_features,
+                                                                                    self.in_features))
         self.bias = empty_parameter((self.out_features,), dtype, device) if bias else None
         if not bias:
             self.register_parameter("bias", None)

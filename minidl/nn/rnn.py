@@ -18,7 +18,7 @@ Shapes (L sequence length, N batch, H hidden size, G the number of gates: RNN 1,
     output (L, N, H) (or (N, L, H) with batch_first): the last layer's h at every step
     weight_ih_l{k} (G·H, H_in) for layer 0, (G·H, H) above;  weight_hh_l{k} (G·H, H);  biases (G·H,)
 
-The weights are row-major, unlike nn.Linear's column-major CPU weights (Backend.linear_weight_order):
+The weights are row-major, unlike a narrowing nn.Linear's column-major CPU weight (Backend.linear_weight_order):
 every step's backward needs dL/dh = dL/dgates @ W_hh, which OpenBLAS ran 2-3x faster on a row-major W
 here, more than the forward products lose (an LSTM(65, 128) step, L=64, N=12: 17% faster overall).
 """
