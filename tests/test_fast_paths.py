@@ -28,6 +28,7 @@ from minidl.ops.fast.conv_row_blocked import Conv2dRowBlocked
 from minidl.ops.fast.cross_entropy_transposed import CrossEntropyTransposed
 from minidl.ops.fast.gelu_blocked import BLOCK, GELUBlocked
 from minidl.ops.fast.layer_norm_rows import LayerNormRows
+from minidl.ops.fast.linear_bias_gemv import LinearBiasGemv
 from minidl.ops.fast.packed_self_attention import PackedSelfAttention
 from minidl.ops.fast.pool_tiled import MaxPool2dOffsets, MaxPool2dTiled
 from minidl.ops.fast.scatter_col2im import Conv2dScatterAdd, MaxPool2dScatterAdd
@@ -364,6 +365,19 @@ def test_attention_with_dropout_a_float_mask_or_on_the_strict_device_is_the_refe
                 reference, reference)
     y = F.scaled_dot_product_attention(*(mdl.tensor(a, requires_grad=True) for a in (q, k, v)), dropout_p=0.5)
     assert type(y.grad_fn) is reference
+
+
+# -- a dense layer with dL/dbias as a matrix-vector product -----------------------------------------------------------
+@pytest.mark.parametrize("n, fan_in, fan_out", [(7, 5, 3), (1, 4, 6), (300, 20, 40)])
+def test_linear_with_its_bias_gradient_by_gemv_equals_the_reference(n, fan_in, fan_out):
+    from minidl.ops.matmul import Linear
+    arrays = random((n, fan_in), (fan_out, fan_in), (fan_out,), seed=42)
+    results = fast_and_reference(F.linear, arrays)
+    assert_same(results, LinearBiasGemv, Linear)
+    assert_same(fast_and_reference(F.linear, [a.astype(np.float32) for a in arrays], dtype=np.float32),
+                LinearBiasGemv, Linear, np.float32)
+    assert_same(fast_and_reference(F.linear, arrays, "strict"), Linear, Linear)
+    assert_same(fast_and_reference(F.linear, arrays[:2]), Linear, Linear)  # no bias: nothing to sum
 
 
 # -- self-attention on packed projections as one node ---------------------------------------------------------------

@@ -5,6 +5,7 @@ import numpy as np
 from minidl.arguments import as_tensor_arguments
 from minidl.autograd import Function
 from minidl.errors import ShapeError
+from minidl.ops import fast
 from minidl.ops.broadcast import unbroadcast
 
 
@@ -84,7 +85,11 @@ class Linear(Function):
             gw = product(gy.T, x, out=self.xp.empty_like(w))
         if len(needs) == 2:
             return gx, gw
-        return gx, gw, (gy.sum(axis=0) if needs[2] else None)
+        return gx, gw, (self.bias_gradient(gy) if needs[2] else None)
+
+    def bias_gradient(self, gy):
+        """dL/db = Σ_n dL/dy, the sum over the rows (fast sibling: LinearBiasGemv, a matrix-vector product)."""
+        return gy.sum(axis=0)
 
 
 def linear(x, weight, bias=None):
@@ -93,6 +98,8 @@ def linear(x, weight, bias=None):
     x, weight, bias = as_tensor_arguments("linear", ("x", "weight", "bias"), (x, weight, bias), ("x", "weight"))
     if (x.ndim == 2 and weight.ndim == 2 and x.shape[1] == weight.shape[1] and x.dtype == weight.dtype
             and x.dtype.kind == "f" and (bias is None or (bias.shape == (weight.shape[0],) and bias.dtype == x.dtype))):
-        return Linear()(x, weight) if bias is None else Linear()(x, weight, bias)
+        if bias is None:
+            return Linear()(x, weight)
+        return (fast.choose("linear", x._backend) or Linear)()(x, weight, bias)
     y = matmul(x, weight.T)
     return y if bias is None else y + bias

@@ -63,6 +63,7 @@ def fast_path_table():
     from minidl.ops.fast.gelu_blocked import GELUBlocked
     from minidl.ops.fast.kernels import CrossEntropyOneKernel, ReLUOneKernel
     from minidl.ops.fast.layer_norm_rows import LayerNormRows
+    from minidl.ops.fast.linear_bias_gemv import LinearBiasGemv
     from minidl.ops.fast.packed_self_attention import PackedSelfAttention
     from minidl.ops.fast.pool_tiled import MaxPool2dOffsets, MaxPool2dTiled
     from minidl.ops.fast.scatter_col2im import Conv2dScatterAdd, MaxPool2dScatterAdd
@@ -92,6 +93,8 @@ def fast_path_table():
         "self_attention": (PackedSelfAttention,),
         # CPU, over the last axis: the row and column sums as matrix-vector products
         "layer_norm": (LayerNormRows,),
+        # CPU, with a bias: dL/dbias as one matrix-vector product
+        "linear": (LinearBiasGemv,),
     }
 
 
