@@ -10,6 +10,7 @@ without a float mask (a boolean or causal mask is fine); same values and gradien
 (minidl/ops/fast/packed_self_attention.py), which writes their results straight into packed layouts.
 """
 
+import math
 
 from minidl.ops.attention import ScaledDotProductAttention, _forbid, _fits, _safe_softmax_
 from minidl.ops.broadcast import unbroadcast
@@ -21,8 +22,8 @@ def attend_keys_first(xp, q, k, v, scale, allowed, out=None):
     scores_t = k @ xp.swapaxes(q * scale, -1, -2)  # (..., S, L): Sᵀ, a fresh array
     if allowed is not None:
         allowed_t = xp.swapaxes(allowed, -1, -2)
-        if _fits(allowed_t.shape, scores_t.shape):
-            _forbid(xp, scores_t, allowed_t)
+        if _fits(allowed_t.shape, scores_t.shape):  # + 0 or -inf: a broadcast add, faster than a masked copy
+            scores_t += xp.where(allowed_t, scores_t.dtype.type(0), scores_t.dtype.type(-math.inf))
         else:  # the mask's batch axes enlarge the scores': a new array, made C contiguous again
             scores_t = xp.ascontiguousarray(_forbid(xp, scores_t, allowed_t))
     p_t = _safe_softmax_(xp, scores_t, axis=-2)  # keys first: (..., S, L)
@@ -33,7 +34,7 @@ def attend_keys_first_backward(xp, q, k, v, p_t, gy, scale, needs=(True, True, T
     """(dL/dq, dL/dk, dL/dv) of attend_keys_first (None where not needed), before any batch axes are summed
     back; each written into its `out` array (any strides) when given."""
     ds_t = v @ xp.swapaxes(gy, -1, -2)  # dPᵀ (..., S, L), turned into dSᵀ in place
-    ds_t -= (ds_t * p_t).sum(axis=-2, keepdims=True)
+    ds_t -= xp.einsum("...sl,...sl->...l", ds_t, p_t)[..., None, :]  # Σ_keys dP * P, one pass (no product array)
     ds_t *= p_t
     gq = gk = gv = None
     if needs[0]:
