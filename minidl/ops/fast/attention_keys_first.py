@@ -19,30 +19,53 @@ from minidl.ops.broadcast import unbroadcast
 def attend_keys_first(xp, q, k, v, scale, allowed, out=None):
     """(y, Pᵀ): y = P @ v, P = softmax(q kᵀ · scale) with keys where `allowed` is False left out;
     Pᵀ (..., S, L) is kept for the backward. y is written into `out` (any strides) when given."""
-    scores_t = k @ xp.swapaxes(q * scale, -1, -2)  # (..., S, L): Sᵀ, a fresh array
+    q_scaled = q * scale
+    scores_t = k @ xp.swapaxes(q_scaled, -1, -2)  # (..., S, L): Sᵀ, a fresh array
     if allowed is not None:
         allowed_t = xp.swapaxes(allowed, -1, -2)
         if _fits(allowed_t.shape, scores_t.shape):  # + 0 or -inf: a broadcast add, faster than a masked copy
             scores_t += xp.where(allowed_t, scores_t.dtype.type(0), scores_t.dtype.type(-math.inf))
         else:  # the mask's batch axes enlarge the scores': a new array, made C contiguous again
             scores_t = xp.ascontiguousarray(_forbid(xp, scores_t, allowed_t))
-    p_t = _safe_softmax_(xp, scores_t, axis=-2)  # keys first: (..., S, L)
+    if _exp_cannot_overflow(xp, q_scaled, k):
+        p_t = _softmax_unshifted_(xp, scores_t, axis=-2)
+    else:
+        p_t = _safe_softmax_(xp, scores_t, axis=-2)  # keys first: (..., S, L)
     return xp.matmul(xp.swapaxes(p_t, -1, -2), v, out=out), p_t
+
+
+_EXP_SAFE = 80.0  # |s| < 80: exp(s) is a normal float32 (its range is about e^±88)
+
+
+def _exp_cannot_overflow(xp, q_scaled, k):
+    """True when every score |q_i · k_j| is below _EXP_SAFE for sure: by Cauchy-Schwarz, when the largest
+    |q_i| times the largest |k_j| is (two short passes: the squared row norms; False for NaN or inf)."""
+    q_norms = xp.einsum("...ld,...ld->...l", q_scaled, q_scaled).max(initial=0.0)
+    k_norms = xp.einsum("...sd,...sd->...s", k, k).max(initial=0.0)
+    return bool(q_norms * k_norms < _EXP_SAFE * _EXP_SAFE)
+
+
+def _softmax_unshifted_(xp, scores, axis):
+    """_safe_softmax_ without subtracting the maximum (two passes fewer), for scores that exp cannot take
+    out of range: the same P, as softmax is unchanged by a shift. -inf scores still give 0."""
+    xp.exp(scores, out=scores)
+    total = scores.sum(axis=axis, keepdims=True)
+    total[total == 0] = 1
+    scores /= total
+    return scores
 
 
 def attend_keys_first_backward(xp, q, k, v, p_t, gy, scale, needs=(True, True, True), out=(None, None, None)):
     """(dL/dq, dL/dk, dL/dv) of attend_keys_first (None where not needed), before any batch axes are summed
     back; each written into its `out` array (any strides) when given."""
-    ds_t = v @ xp.swapaxes(gy, -1, -2)  # dPᵀ (..., S, L), turned into dSᵀ in place
+    ds_t = (v * scale) @ xp.swapaxes(gy, -1, -2)  # dPᵀ · scale (..., S, L), turned into dSᵀ · scale in place
     ds_t -= xp.einsum("...sl,...sl->...l", ds_t, p_t)[..., None, :]  # Σ_keys dP * P, one pass (no product array)
     ds_t *= p_t
     gq = gk = gv = None
     if needs[0]:
         gq = xp.matmul(xp.swapaxes(ds_t, -1, -2), k, out=out[0])
-        gq *= scale
     if needs[1]:
         gk = xp.matmul(ds_t, q, out=out[1])
-        gk *= scale
     if needs[2]:
         gv = xp.matmul(p_t, gy, out=out[2])
     return gq, gk, gv
