@@ -355,6 +355,20 @@ def test_keys_first_attention_equals_the_reference(case):
     assert_same(results, ScaledDotProductAttentionKeysFirst, ScaledDotProductAttention, np.float32)
 
 
+@pytest.mark.parametrize("size", [0.3, 30.0])  # scores far below 80: no max shift; up to ~±1000: shifted
+def test_keys_first_attention_with_small_and_huge_scores_equals_the_reference(size):
+    from minidl.ops.fast.attention_keys_first import _exp_cannot_overflow
+    q, k, v = (a * size for a in random((2, 3, 6, 8), (2, 3, 6, 8), (2, 3, 6, 4), seed=43))
+    assert _exp_cannot_overflow(np, q / np.sqrt(8), k) == (size < 1)
+    fn = lambda *t: F.scaled_dot_product_attention(*t, is_causal=True)  # noqa: E731
+    results = fast_and_reference(fn, (q, k, v))
+    assert_same(results, ScaledDotProductAttentionKeysFirst, ScaledDotProductAttention)
+    assert np.isfinite(results[True][1]).all() and all(np.isfinite(g).all() for g in results[True][2])
+    results = fast_and_reference(fn, [a.astype(np.float32) for a in (q, k, v)], dtype=np.float32)
+    assert_same(results, ScaledDotProductAttentionKeysFirst, ScaledDotProductAttention, np.float32)
+    assert not _exp_cannot_overflow(np, np.array([[np.nan, 0.0]]), np.ones((1, 2)))
+
+
 def test_attention_with_dropout_a_float_mask_or_on_the_strict_device_is_the_reference():
     q, k, v = random((2, 4, 3), (2, 5, 3), (2, 5, 2), seed=27)
     bias = np.random.default_rng(28).standard_normal((4, 5))
