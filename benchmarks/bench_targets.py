@@ -28,6 +28,8 @@ import statistics
 import sys
 from pathlib import Path
 
+from script_setup import use_threads  # benchmarks/script_setup.py, beside this script
+
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -44,9 +46,7 @@ def parse_args(argv=None):
 
 
 ARGS = parse_args()
-for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(ARGS.threads)
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+use_threads(ARGS.threads)  # before NumPy loads (script_setup.py)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402

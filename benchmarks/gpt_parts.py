@@ -12,19 +12,16 @@ Their sum, set against PyTorch's whole step, shows how much of a step no engine 
 """
 
 import argparse
-import os
 import statistics
-import sys
 import timeit
-from pathlib import Path
+
+from script_setup import use_threads  # benchmarks/script_setup.py, beside this script
 
 ARGS = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 ARGS.add_argument("--threads", type=int, default=2)
 ARGS.add_argument("--repeats", type=int, default=7)
 ARGS = ARGS.parse_args()
-for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(ARGS.threads)
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+use_threads(ARGS.threads)  # before NumPy loads (script_setup.py)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402

@@ -11,9 +11,9 @@ is shared, so read the ratio rather than the times.
 import argparse
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
+
+from script_setup import use_threads  # benchmarks/script_setup.py, beside this script
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--threads", type=int, default=1)
@@ -24,9 +24,7 @@ parser.add_argument("--batch", type=int, default=12)
 parser.add_argument("--layers", type=int, default=1)
 parser.add_argument("--rounds", type=int, default=5)
 args = parser.parse_args()
-for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[name] = str(args.threads)
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+use_threads(args.threads)  # before NumPy loads (script_setup.py)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
