@@ -2,7 +2,7 @@
 
     python benchmarks/ab_layouts.py                  # 2 threads, batches 64 128 512, 7 rounds
 
-1. nn.Linear weights column-major (Backend.linear_weight_order = "F", the default) against row-major:
+1. nn.Linear weights column-major (what Backend.linear_weight_order gives a narrowing layer) against row-major:
    the MLP 784-256-128-10 training step (SGD momentum) with the same initial weights, and PyTorch's step
    for scale. Ratio < 1: column-major is faster.
 2. Softmax cross-entropy forward + backward in plain NumPy, logits (N, 10), two layouts of the same

@@ -48,7 +48,8 @@ def linear_products(rng):
     for (out, fan_in), count in layers:
         x = rng.standard_normal((ROWS, fan_in), dtype=np.float32)
         gy = rng.standard_normal((ROWS, out), dtype=np.float32)
-        w = np.asarray(rng.standard_normal((out, fan_in), dtype=np.float32), order=backend.linear_weight_order(out, fan_in))
+        order = backend.linear_weight_order(out, fan_in)
+        w = np.asarray(rng.standard_normal((out, fan_in), dtype=np.float32), order=order)
         mine += count * (seconds(lambda: x @ w.T) + seconds(lambda: gy @ w)
                          + seconds(lambda: np.matmul(gy.T, x, out=np.empty_like(w))))
         tx, tw, tgy = torch.from_numpy(x), torch.from_numpy(np.ascontiguousarray(w)), torch.from_numpy(gy)

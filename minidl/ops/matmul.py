@@ -62,7 +62,7 @@ class Linear(Function):
     A fused dense layer: one node instead of transpose, matmul and add. x: (N, in), W: (out, in),
     b: (out,) or absent. The bias is added in place into the fresh product, and dL/dyᵀ @ x is the
     faster operand order for OpenBLAS's tall-skinny product. dL/dW is written in W's memory order
-    (column-major for a CPU nn.Linear: Backend.linear_weight_order), so the optimizer's passes over W,
+    (column-major for a narrowing CPU nn.Linear: Backend.linear_weight_order), so the optimizer's passes over W,
     dL/dW and its state all run in one order.
     """
 

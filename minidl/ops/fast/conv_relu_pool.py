@@ -152,7 +152,7 @@ class Conv2dReLUMaxPool2d(Function):
     def _widen_routed(self, gz):
         """`widen` for Conv2d._backward_wide from dL/dz in the product layout (O*u, N*L): images
         [start, start + m) as columns of L positions (a view), or of whole planes (zero past L)."""
-        xp, conv = self.xp, self.conv
+        xp = self.xp
         length = self.geometry[1]
         rows = gz.shape[0]
 

@@ -10,10 +10,11 @@ evaluated in float64 (~20 NumPy passes), then makes ~6 more passes in the forwar
     Φ(x)   = 1/2 + sign(x) (1/2 - (1-Φ(|x|)))                            the tail folded by symmetry
     y = x Φ(x),    slope = Φ(x) + x φ(x) = dy/dx                         saved for the backward
 
-7.1.26 gives erfc(z) = (a1 t + ... + a5 t⁵) e^(-z²) with |error| ≤ 1.5e-7 (z = |x|/√2, e^(-z²) = φ(x)·√(2π):
-the c_k are a_k·√(2π)/2); with float32 rounding Φ is within ~2.2e-7 of the exact value, the slope within
-~2.7e-7 (tests/test_fast_paths.py holds both to 4e-7). The forward makes 23 passes instead of 27 (and
-the float64 erf's 20), and the backward is one product, dL/dy * slope, instead of 7 passes.
+7.1.26 gives erfc(z) = (a1 t + ... + a5 t⁵) e^(-z²) with |error| ≤ 1.5e-7 (z = |x|/√2,
+e^(-z²) = φ(x)·√(2π): the c_k are a_k·√(2π)/2); with float32 rounding Φ is within ~2.2e-7 of the exact
+value, the slope within ~2.7e-7 (tests/test_fast_paths.py holds both to 4e-7). The forward makes 23
+passes instead of 27 (and the float64 erf's 20), and the backward is one product, dL/dy * slope, instead
+of 7 passes.
 """
 
 import math
