@@ -114,6 +114,20 @@ def np_attention(q, k, v, *mask, attn_mask=None, is_causal=False):
     return (e / np.where(total == 0, 1, total)) @ v  # a row with every key forbidden: zeros (PyTorch >= 2.5)
 
 
+def np_self_attention(qkv, num_heads, is_causal=False):
+    b, t, three_e = qkv.shape
+    heads = qkv.reshape(b, t, 3, num_heads, three_e // (3 * num_heads)).transpose(2, 0, 3, 1, 4)
+    y = np_attention(heads[0], heads[1], heads[2], is_causal=is_causal)  # (B, heads, T, d)
+    return y.transpose(0, 2, 1, 3).reshape(b, t, three_e // 3)
+
+
+def torch_self_attention(T, qkv, num_heads, is_causal=False):
+    b, t, three_e = qkv.shape
+    q, k, v = (part.reshape(b, t, num_heads, -1).transpose(1, 2) for part in qkv.split(three_e // 3, dim=2))
+    y = T.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=is_causal)
+    return y.transpose(1, 2).reshape(b, t, three_e // 3)
+
+
 # -- PyTorch spellings of NumPy's arguments ---------------------------------------------------------------
 def dims(axis, ndim):
     """NumPy's axis (None, an int or a tuple) as torch's dim (None means every axis)."""
@@ -299,6 +313,8 @@ OPS = [
            example(normal(2, 3, 4), normal(2, 5, 4), normal(2, 5, 2), is_causal=True)),
     OpCase("scaled_dot_product_attention_float_mask", mdl_attention, np_attention, torch_attention,
            example(normal(3, 4), normal(5, 4), normal(5, 2), normal(3, 5))),
+    OpCase("self_attention", lambda qkv, num_heads, is_causal: F.self_attention(qkv, num_heads, is_causal=is_causal),
+           np_self_attention, torch_self_attention, example(normal(2, 3, 12), num_heads=2, is_causal=True)),
     # casts between floating dtypes (the output dtype is the one asked for)
     OpCase("astype_float32", lambda x: x.astype(mdl.float32), lambda x: x.astype(np.float32),
            lambda T, x: x.to(T.float32), eps=1e-2, out_dtype=np.float32),

@@ -286,6 +286,13 @@ def attention_inputs(draw, float_mask_input=False):
     return tuple(arrays_), kwargs
 
 
+@st.composite
+def self_attention_inputs(draw):
+    """Packed projections qkv (B, T, 3E) with E = heads · d, causal or not."""
+    b, t, heads, d = draw(st.integers(1, 2)), draw(st.integers(1, 4)), draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    qkv = draw(arrays((b, t, 3 * heads * d), min_value=-2.0, max_value=2.0))
+    return (qkv,), {"num_heads": heads, "is_causal": draw(st.booleans())}
+
 
 # -- a strategy per core op of the table ---------------------------------------------------------------------
 POSITIVE = {"min_value": 0.5, "max_value": 10.0}
@@ -320,6 +327,7 @@ STRATEGIES = {
     "layer_norm": layer_norm_inputs(), "embedding": embedding_inputs(),
     "scaled_dot_product_attention": attention_inputs(),
     "scaled_dot_product_attention_float_mask": attention_inputs(float_mask_input=True),
+    "self_attention": self_attention_inputs(),
     # casts between floating dtypes (the output dtype is the one asked for)
     "astype_float32": unary(), "astype_float64": unary(),
 }
