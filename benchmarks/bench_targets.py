@@ -194,12 +194,10 @@ def main():
     for name, median, lo, hi, goal, met in rows:
         print(f"| {name} | {median:.2f} | {lo:.2f}-{hi:.2f} | {goal} | {'-' if met is None else 'yes' if met else 'no'} |")
     if ARGS.profile:
-        from profile_step import profile_shares
+        from minidl.step_profile import format_shares, profile_shares
         for model, batch in (("mlp", 64), ("lenet", 256)):
             shares, per_step = profile_shares(MinidlRunner(model, batch), 50)
-            print(f"\n{model} batch {batch}: where the step goes (cProfile, {per_step * 1e3:.2f} ms/step profiled)")
-            for label, seconds, share in shares[:12]:
-                print(f"  {100 * share:5.1f}%  {label}")
+            print("\n" + format_shares(shares, per_step, f"{model} batch {batch}", most=12))
 
 
 if __name__ == "__main__":

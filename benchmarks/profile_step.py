@@ -4,11 +4,8 @@
     python benchmarks/profile_step.py --model mlp --batch 64 --steps 300
     python benchmarks/profile_step.py --model mlp --batch 4096 --device cuda
 
-Runs `--steps` training steps under cProfile and attributes time to each `Function` subclass's
-`forward` and `backward` (cumulative time: the NumPy calls inside count for the op), to the optimizer
-update, and the rest to the engine (graph recording, backward bookkeeping, Module calls, argument
-checks). cProfile adds a cost per Python call, so the engine's share is overstated; the op shares of
-big ops are accurate. Shares, not absolute times, are what to read.
+Runs `--steps` training steps under cProfile (minidl/step_profile.py: shares per Function's forward and
+backward, the update, and the engine's rest; `minidl bench --profile` prints the same for its models).
 
 On `--device cuda` the profile shows the host's side (Python, and CuPy's kernel launches; the GPU runs
 asynchronously), and a first line compares the step's host time with its GPU time (CUDA events, through
@@ -16,62 +13,13 @@ asynchronously), and a first line compares the step's host time with its GPU tim
 """
 
 import argparse
-import cProfile
-import pstats
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from minidl.autograd import Function  # noqa: E402
 from minidl.benchmark import MinidlRunner  # noqa: E402
-
-
-def _subclasses(cls):
-    for sub in cls.__subclasses__():
-        yield sub
-        yield from _subclasses(sub)
-
-
-def op_code_names():
-    """{(file, first line, function name): 'Op.forward' | 'Op.backward'} for every Function subclass."""
-    names = {}
-    for cls in _subclasses(Function):
-        for method in ("forward", "backward"):
-            fn = cls.__dict__.get(method)
-            if fn is not None and hasattr(fn, "__code__"):
-                code = fn.__code__
-                names[(code.co_filename, code.co_firstlineno, code.co_name)] = f"{cls.__name__}.{method}"
-    return names
-
-
-def profile_shares(runner, steps):
-    """[(label, seconds per step, share)] sorted by time, plus the total seconds per step."""
-    for _ in range(5):
-        runner.step()
-    prof = cProfile.Profile()
-    prof.enable()
-    for _ in range(steps):
-        runner.step()
-    prof.disable()
-    stats = pstats.Stats(prof).stats
-    names = op_code_names()
-    total = max(ct for (_, _, name), (_, _, _, ct, _) in stats.items() if name == "step")
-    shares = {}
-    for key, (_, _, _, cumtime, callers) in stats.items():
-        label = names.get(key)
-        if label is None and (key[2] == "_update" or key[2].startswith("blas_")) and any(
-                caller[2] == "step" and caller[0].endswith("optimizer.py") for caller in callers):
-            # what Optimizer.step calls: the reference _update or its fast sibling (minidl/optim/fast.py)
-            label = "optimizer update"
-        if label is not None:
-            # a fused op that calls its parent's forward: count that time once, for the caller
-            nested = sum(caller_stats[3] for caller, caller_stats in callers.items() if caller in names)
-            shares[label] = shares.get(label, 0.0) + cumtime - nested
-    rows = sorted(shares.items(), key=lambda kv: -kv[1])
-    ops_total = sum(seconds for _, seconds in rows)
-    rows.append(("engine, modules, checks (the rest)", total - ops_total))
-    return [(label, seconds / steps, seconds / total) for label, seconds in rows], total / steps
+from minidl.step_profile import format_shares, profile_shares  # noqa: E402
 
 
 def host_and_gpu_time(runner, steps):
@@ -94,9 +42,7 @@ def main(argv=None):
     if args.device == "cuda":
         print(host_and_gpu_time(runner, args.steps))
     rows, per_step = profile_shares(runner, args.steps)
-    print(f"{args.model}, batch {args.batch}: {per_step * 1e3:.3f} ms per step under cProfile")
-    for label, seconds, share in rows:
-        print(f"  {100 * share:5.1f}%  {seconds * 1e3:8.3f} ms  {label}")
+    print(format_shares(rows, per_step, f"{args.model}, batch {args.batch}"))
 
 
 if __name__ == "__main__":

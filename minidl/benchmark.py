@@ -39,6 +39,7 @@ from minidl import nn
 from minidl.nn.transformer import GPT as TransformerGPT
 from minidl.cli.args import Parser, float_in, output_folder, positive_int  # one-line errors, exit status 2
 from minidl.nn import functional as F
+from minidl.step_profile import format_shares, profile_shares
 
 MODELS = ("mlp", "lenet")
 INPUT_SHAPES = {"mlp": (784,), "lenet": (1, 28, 28)}
@@ -385,8 +386,9 @@ def machine_info():
     return info
 
 
-def run(models=MODELS, batch_sizes=(64, 256), rounds=3, block=0.3, backends=None, log=print):
-    """Benchmark every (model, batch size, backend); return the results as a JSON-ready dict."""
+def run(models=MODELS, batch_sizes=(64, 256), rounds=3, block=0.3, backends=None, log=print, profile=False):
+    """Benchmark every (model, batch size, backend); return the results as a JSON-ready dict. `profile`:
+    also profile each minidl run for about `block` x 3 seconds: its shares per op (minidl.step_profile)."""
     backends = backends or available_backends()
     devices = sorted({device for _, device in backends})
     results = {"machine": machine_info(), "settings": {"models": list(models), "batch_sizes": list(batch_sizes),
@@ -437,6 +439,13 @@ def run(models=MODELS, batch_sizes=(64, 256), rounds=3, block=0.3, backends=None
                 entry["unstable"] = entry["round_spread"] is not None and entry["round_spread"] > UNSTABLE_SPREAD
                 results["runs"].append(entry)
                 log(_format_line(entry))
+                if profile and framework == "minidl":
+                    rows, per_step = profile_shares(runner, max(3, min(200, round(3 * block / step))))
+                    entry["profile"] = {"ms_per_step_profiled": per_step * 1e3,
+                                        "ops": [{"op": label, "ms": seconds * 1e3, "share": share}
+                                                for label, seconds, share in rows]}
+                    log(format_shares(rows, per_step, f"where minidl's {model} step goes ({device}, batch {batch})",
+                                      most=12))
     return results
 
 
@@ -475,7 +484,15 @@ def markdown_table(results):
               f"{results['settings']['rounds']} alternating blocks of >= {results['settings']['block_seconds']} s.\n"
               f"Measured float32 matrix-product rate: {rates}. Machine: {m['processor']}, {m['cpu_count']} cores, "
               f"NumPy {m['numpy']}, PyTorch {m.get('torch')}.\n")
-    return header + "\n" + "\n".join(lines) + "\n"
+    profiles = []
+    for e in results["runs"]:
+        if "profile" in e:
+            p = e["profile"]
+            profiles += [f"\nWhere minidl's {e['model']} step goes ({e['device']}, batch {e['batch']}; "
+                         f"{p['ms_per_step_profiled']:.3f} ms per step under cProfile, which overstates the "
+                         f"engine's share):\n", "| op | ms per step | share |", "|---|---:|---:|"]
+            profiles += [f"| {row['op']} | {row['ms']:.3f} | {100 * row['share']:.1f}% |" for row in p["ops"]]
+    return header + "\n" + "\n".join(lines + profiles) + "\n"
 
 
 def plot_throughput(results, path):
@@ -529,6 +546,8 @@ def parse_args(argv):
     p.add_argument("--out", type=output_folder, default="bench-results",
                    help="folder for results.json, results.md, throughput.png")
     p.add_argument("--quick", action="store_true", help="smoke run: small batches, short blocks, one round")
+    p.add_argument("--profile", action="store_true",
+                   help="also print (and save) where each minidl step's time goes: cProfile shares per op")
     return p.parse_args(argv)
 
 
@@ -540,7 +559,8 @@ def main(argv=None):
         batch_sizes, rounds, block = args.batch_sizes or [8, 16], args.rounds or 1, args.block or 0.01
     else:
         batch_sizes, rounds, block = args.batch_sizes or [64, 128, 256, 512], args.rounds or 3, args.block or 0.3
-    results = run(args.models, batch_sizes, rounds, block, available_backends(not args.no_torch))
+    results = run(args.models, batch_sizes, rounds, block, available_backends(not args.no_torch),
+                  profile=args.profile)
     out = write_outputs(results, args.out)
     unstable = [e for e in results["runs"] if e["unstable"]]
     if unstable:
