@@ -96,12 +96,15 @@ def _forbid(xp, scores, allowed):
     return xp.where(allowed, scores, -math.inf)
 
 
-def _safe_softmax_(xp, scores, axis=-1):
+def _safe_softmax_(xp, scores, axis=-1, shift=True):
     """softmax over the keys' `axis` (the last one here), computed in place in `scores`; a query whose keys
-    are all forbidden (all -inf) gets zeros instead of NaN (0/0)."""
-    m = scores.max(axis=axis, keepdims=True)
-    m[m == -math.inf] = 0
-    scores -= m
+    are all forbidden (all -inf) gets zeros instead of NaN (0/0). shift=False skips subtracting each row's
+    maximum (two passes), for a caller that knows exp cannot leave the float range: softmax is unchanged
+    by a shift."""
+    if shift:
+        m = scores.max(axis=axis, keepdims=True)
+        m[m == -math.inf] = 0
+        scores -= m
     xp.exp(scores, out=scores)
     total = scores.sum(axis=axis, keepdims=True)
     total[total == 0] = 1

@@ -27,10 +27,7 @@ def attend_keys_first(xp, q, k, v, scale, allowed, out=None):
             scores_t += xp.where(allowed_t, scores_t.dtype.type(0), scores_t.dtype.type(-math.inf))
         else:  # the mask's batch axes enlarge the scores': a new array, made C contiguous again
             scores_t = xp.ascontiguousarray(_forbid(xp, scores_t, allowed_t))
-    if _exp_cannot_overflow(xp, q_scaled, k):
-        p_t = _softmax_unshifted_(xp, scores_t, axis=-2)
-    else:
-        p_t = _safe_softmax_(xp, scores_t, axis=-2)  # keys first: (..., S, L)
+    p_t = _safe_softmax_(xp, scores_t, axis=-2, shift=not _exp_cannot_overflow(xp, q_scaled, k))  # (..., S, L)
     return xp.matmul(xp.swapaxes(p_t, -1, -2), v, out=out), p_t
 
 
@@ -43,16 +40,6 @@ def _exp_cannot_overflow(xp, q_scaled, k):
     q_norms = xp.einsum("...ld,...ld->...l", q_scaled, q_scaled).max(initial=0.0)
     k_norms = xp.einsum("...sd,...sd->...s", k, k).max(initial=0.0)
     return bool(q_norms * k_norms < _EXP_SAFE * _EXP_SAFE)
-
-
-def _softmax_unshifted_(xp, scores, axis):
-    """_safe_softmax_ without subtracting the maximum (two passes fewer), for scores that exp cannot take
-    out of range: the same P, as softmax is unchanged by a shift. -inf scores still give 0."""
-    xp.exp(scores, out=scores)
-    total = scores.sum(axis=axis, keepdims=True)
-    total[total == 0] = 1
-    scores /= total
-    return scores
 
 
 def attend_keys_first_backward(xp, q, k, v, p_t, gy, scale, needs=(True, True, True), out=(None, None, None)):
