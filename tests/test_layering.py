@@ -25,7 +25,7 @@ LAYERS = [
     {"optim"},
     {"data"},
     {"train", "metrics"},
-    {"viz", "cli", "zoo", "saved_run", "benchmark", "parity", "__main__"},
+    {"viz", "cli", "zoo", "saved_run", "benchmark", "step_profile", "parity", "__main__"},
 ]
 # Tensor's operator methods are thin calls into ops/ (ARCHITECTURE.md: "Operators are explicit methods
 # on Tensor that call ops/"): the one sanctioned upward edge of the core.
