@@ -323,6 +323,10 @@ OPS = [
     # layers' functions: linear, convolution, pooling, normalisation
     OpCase("linear", F.linear, None, lambda T, x, w, b: T.nn.functional.linear(x, w, b),
            example(normal(5, 4), normal(3, 4), normal(3))),
+    OpCase("linear_batched", F.linear, None, lambda T, x, w, b: T.nn.functional.linear(x, w, b),
+           example(normal(2, 3, 4), normal(5, 4), normal(5))),  # leading axes (B, T) as rows
+    OpCase("linear_vector", F.linear, None, lambda T, x, w, b: T.nn.functional.linear(x, w, b),
+           example(normal(4), normal(3, 4), normal(3))),  # one sample, (in,) -> (out,)
     OpCase("conv2d", lambda x, w, b, padding: F.conv2d(x, w, b, padding=padding), None,
            lambda T, x, w, b, padding: T.nn.functional.conv2d(x, w, b, padding=padding),
            example(normal(2, 3, 5, 5), normal(4, 3, 3, 3), normal(4), padding=1)),

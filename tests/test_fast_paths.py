@@ -382,10 +382,11 @@ def test_attention_with_dropout_a_float_mask_or_on_the_strict_device_is_the_refe
 
 
 # -- a dense layer with dL/dbias as a matrix-vector product -----------------------------------------------------------
-@pytest.mark.parametrize("n, fan_in, fan_out", [(7, 5, 3), (1, 4, 6), (300, 20, 40)])
+@pytest.mark.parametrize("n, fan_in, fan_out", [(7, 5, 3), (1, 4, 6), (300, 20, 40), ((2, 9), 5, 3), ((), 4, 2)])
 def test_linear_with_its_bias_gradient_by_gemv_equals_the_reference(n, fan_in, fan_out):
     from minidl.ops.matmul import Linear
-    arrays = random((n, fan_in), (fan_out, fan_in), (fan_out,), seed=42)
+    lead = n if isinstance(n, tuple) else (n,)  # (..., in): leading axes as rows, or one sample (in,)
+    arrays = random(lead + (fan_in,), (fan_out, fan_in), (fan_out,), seed=42)
     results = fast_and_reference(F.linear, arrays)
     assert_same(results, LinearBiasGemv, Linear)
     assert_same(fast_and_reference(F.linear, [a.astype(np.float32) for a in arrays], dtype=np.float32),

@@ -39,13 +39,18 @@ def test_linear_is_one_node_and_passes_gradcheck(device, bias, batch):
     assert mdl.gradcheck(lambda *t: F.linear(*t), args)
 
 
-def test_linear_falls_back_to_the_composition_for_other_shapes():
+def test_linear_takes_leading_axes_as_rows_and_falls_back_to_the_composition_for_other_shapes():
     rng = np.random.default_rng(1)
-    x = leaf(rng.standard_normal((2, 3, 4)))  # 3-d input: matmul's broadcasting
+    x = leaf(rng.standard_normal((2, 3, 4)))  # (..., in): one fused node, the leading axes as rows
     w, b = leaf(rng.standard_normal((5, 4))), leaf(rng.standard_normal(5))
     y = F.linear(x, w, b)
-    assert y.shape == (2, 3, 5) and not isinstance(y.grad_fn, Linear)
+    assert y.shape == (2, 3, 5) and isinstance(y.grad_fn, Linear)
+    np.testing.assert_allclose(y.numpy(), x.numpy() @ w.numpy().T + b.numpy(), rtol=1e-12)
     assert mdl.gradcheck(lambda *t: F.linear(*t), (x, w, b))
+    b_row = leaf(rng.standard_normal((1, 5)))  # a bias that only broadcasts: matmul and add
+    y = F.linear(x, w, b_row)
+    assert y.shape == (2, 3, 5) and not isinstance(y.grad_fn, Linear)
+    assert mdl.gradcheck(lambda *t: F.linear(*t), (x, w, b_row))
 
 
 @pytest.mark.parametrize("batch", [64, 1])  # 1: dL/dW is an outer product, made by a broadcast multiply

@@ -6,7 +6,7 @@ Each is a differentiable op from `minidl.ops` or a short composition of them.
 from minidl.errors import ArgumentError
 from minidl import ops
 from minidl.ops import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401
-from minidl.ops.matmul import linear  # noqa: F401  (y = x @ weightᵀ + bias, one fused node for 2-d x)
+from minidl.ops.matmul import linear  # noqa: F401  (y = x @ weightᵀ + bias, one fused node for x (..., in))
 # the ops behind the layers and losses (convolution, pooling, normalisation, dropout, losses)
 from minidl.ops.conv import conv2d  # noqa: F401
 from minidl.ops.conv_pool import conv2d_relu_max_pool2d  # noqa: F401

@@ -11,7 +11,7 @@ from minidl.nn.parameter import empty_parameter
 
 
 class Linear(Module):
-    """y = x @ weightᵀ + bias.   x: (N, in_features) (or (..., in_features)) -> y: (N, out_features).
+    """y = x @ weightᵀ + bias.   x: (N, in_features), or (..., in_features) -> y: (N, out_features), (..., out_features).
 
     weight: (out_features, in_features), bias: (out_features,), both initialised as PyTorch's:
     U[-1/√in_features, 1/√in_features].

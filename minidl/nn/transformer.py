@@ -6,8 +6,8 @@ with a nanoGPT model's (PyTorch) number for number.
     x = x + attn(ln_1(x));  x = x + mlp(ln_2(x))  per Block: pre-LayerNorm, residual connections
     logits = lm_head(ln_f(x))                     (B, T, vocab_size)
 
-Linear layers take (B·T, C) rows: the sequence axes are flattened around them, so every product is one
-matrix product (minidl's fused Linear node), and attention runs all heads at once over (B, heads, T, d).
+Linear layers take (B, T, C) as they are (F.linear treats the leading axes as rows: one matrix product,
+one node), and attention runs all heads at once on the packed projections (F.self_attention).
 """
 
 import math
@@ -24,12 +24,6 @@ from minidl.nn.embedding import Embedding
 from minidl.nn.layer_norm import LayerNorm
 from minidl.nn.linear import Linear
 from minidl.nn.module import Module
-
-
-def _rows(layer, x):
-    """layer applied to the last axis of x (..., C): as rows (-1, C), then back to x's leading shape."""
-    y = layer(x.reshape(-1, x.shape[-1]))
-    return y.reshape(*x.shape[:-1], y.shape[-1])
 
 
 class CausalSelfAttention(Module):
@@ -52,10 +46,9 @@ class CausalSelfAttention(Module):
         x = tensor_argument(type(self).__name__, "x", x)
         if x.ndim != 3 or x.shape[2] != self.n_embd:
             raise ShapeError(f"CausalSelfAttention expects x of shape (B, T, {self.n_embd}), got {x.shape}")
-        b, t, c = x.shape
-        qkv = self.c_attn(x.reshape(b * t, c)).reshape(b, t, 3 * c)  # [q | k | v] of each position
+        qkv = self.c_attn(x)  # (B, T, 3C): [q | k | v] of each position
         y = F.self_attention(qkv, self.n_head, is_causal=True, dropout_p=self.dropout if self.training else 0.0)
-        return self.resid_dropout(self.c_proj(y.reshape(b * t, c))).reshape(b, t, c)
+        return self.resid_dropout(self.c_proj(y))
 
 
 class MLP(Module):
@@ -69,7 +62,7 @@ class MLP(Module):
         self.dropout = Dropout(dropout)
 
     def forward(self, x):
-        return _rows(lambda rows: self.dropout(self.c_proj(self.gelu(self.c_fc(rows)))), x)
+        return self.dropout(self.c_proj(self.gelu(self.c_fc(x))))
 
 
 class Block(Module):
@@ -122,7 +115,7 @@ class GPT(Module):
         x = tr["drop"](tr["wte"](idx) + tr["wpe"](arange(t, device=idx.device)))  # (B, T, C) + (T, C)
         for block in tr["h"]:
             x = block(x)
-        return _rows(self.lm_head, tr["ln_f"](x))
+        return self.lm_head(tr["ln_f"](x))
 
 
 def _init_weights(module):

@@ -1,5 +1,7 @@
 """Matrix product with NumPy's matmul rules (1-d operands, broadcast batch dimensions)."""
 
+import math
+
 import numpy as np
 
 from minidl.arguments import as_tensor_arguments
@@ -59,7 +61,8 @@ def matmul(a, b):
 class Linear(Function):
     """y = x @ Wᵀ + b;   dL/dx = dL/dy @ W,   dL/dW = dL/dyᵀ @ x,   dL/db = Σ_n dL/dy.   Saves x and W.
 
-    A fused dense layer: one node instead of transpose, matmul and add. x: (N, in), W: (out, in),
+    A fused dense layer: one node instead of transpose, matmul and add. x: (..., in), its leading axes
+    taken as the rows of one (N, in) matrix (a view when x is contiguous), y: (..., out); W: (out, in),
     b: (out,) or absent. The bias is added in place into the fresh product, and dL/dyᵀ @ x is the
     faster operand order for OpenBLAS's tall-skinny product. dL/dW is written in W's memory order
     (column-major for a narrowing CPU nn.Linear: Backend.linear_weight_order), so the optimizer's passes over W,
@@ -67,16 +70,19 @@ class Linear(Function):
     """
 
     def forward(self, x, w, b=None):
-        self.saved = (x, w)
-        y = x @ w.T
+        self.x_shape = x.shape
+        rows = x.reshape(math.prod(x.shape[:-1]), x.shape[-1])  # (..., in) as rows (N, in)
+        self.saved = (rows, w)
+        y = rows @ w.T
         if b is not None:
             y += b
-        return y
+        return y.reshape(*x.shape[:-1], w.shape[0])
 
     def backward(self, gy):
-        x, w = self.saved
+        x, w = self.saved  # x: the rows (N, in)
         needs = self.needs_grad
-        gx = gy @ w if needs[0] else None
+        gy = gy.reshape(x.shape[0], w.shape[0])
+        gx = (gy @ w).reshape(self.x_shape) if needs[0] else None
         gw = None
         if needs[1]:  # written in w's memory order
             # A batch of one makes dL/dW an outer product; NumPy's matmul runs an inner dimension of 1
@@ -93,10 +99,11 @@ class Linear(Function):
 
 
 def linear(x, weight, bias=None):
-    """y = x @ weightᵀ + bias for x (N, in), weight (out, in), bias (out,): one fused node when the
-    shapes and dtypes allow it, else the composition of matmul and add (same values, same gradients)."""
+    """y = x @ weightᵀ + bias for x (..., in), weight (out, in), bias (out,) -> (..., out): one fused node
+    when the shapes and dtypes allow it, else the composition of matmul and add (same values, same
+    gradients)."""
     x, weight, bias = as_tensor_arguments("linear", ("x", "weight", "bias"), (x, weight, bias), ("x", "weight"))
-    if (x.ndim == 2 and weight.ndim == 2 and x.shape[1] == weight.shape[1] and x.dtype == weight.dtype
+    if (x.ndim >= 1 and weight.ndim == 2 and x.shape[-1] == weight.shape[1] and x.dtype == weight.dtype
             and x.dtype.kind == "f" and (bias is None or (bias.shape == (weight.shape[0],) and bias.dtype == x.dtype))):
         if bias is None:
             return Linear()(x, weight)
