@@ -15,6 +15,7 @@ import pytest
 
 import minidl as mdl
 from minidl import nn
+from minidl.autograd import topological_order
 from minidl.nn import functional as F
 from minidl.ops.activation import LogSoftmax, ReLU, Softmax
 from minidl.ops.attention import ScaledDotProductAttention
@@ -29,6 +30,7 @@ from minidl.ops.fast.cross_entropy_transposed import CrossEntropyTransposed
 from minidl.ops.fast.gelu_blocked import BLOCK, GELUBlocked
 from minidl.ops.fast.layer_norm_rows import LayerNormRows
 from minidl.ops.fast.linear_bias_gemv import LinearBiasGemv
+from minidl.ops.fast.lstm_step_fused import LSTMStepFused
 from minidl.ops.fast.packed_self_attention import PackedSelfAttention
 from minidl.ops.fast.pool_tiled import MaxPool2dOffsets, MaxPool2dTiled
 from minidl.ops.fast.scatter_col2im import Conv2dScatterAdd, MaxPool2dScatterAdd
@@ -393,6 +395,30 @@ def test_linear_with_its_bias_gradient_by_gemv_equals_the_reference(n, fan_in, f
                 LinearBiasGemv, Linear, np.float32)
     assert_same(fast_and_reference(F.linear, arrays, "strict"), Linear, Linear)
     assert_same(fast_and_reference(F.linear, arrays[:2]), Linear, Linear)  # no bias: nothing to sum
+
+
+# -- an LSTM time step as one node -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fused_lstm_step_equals_the_reference_composition(bias, dtype):
+    rng = np.random.default_rng(44)
+    x, h0, c0, g_out, g_h, g_c = (rng.standard_normal(s).astype(dtype) for s in
+                                  ((5, 3, 4), (2, 3, 6), (2, 3, 6), (5, 3, 6), (2, 3, 6), (2, 3, 6)))
+    results = {}
+    for enabled in (True, False):
+        mdl.manual_seed(0)
+        lstm = nn.LSTM(4, 6, num_layers=2, bias=bias, dtype=dtype)
+        leaves = [mdl.tensor(a, requires_grad=True) for a in (x, h0, c0)]
+        with mdl.fast_paths(enabled):
+            output, (h_n, c_n) = lstm(leaves[0], (leaves[1], leaves[2]))
+            nodes = {type(n) for n in topological_order(output.grad_fn)}
+            ((output * mdl.tensor(g_out)).sum() + (h_n * mdl.tensor(g_h)).sum() + (c_n * mdl.tensor(g_c)).sum()).backward()
+        assert (LSTMStepFused in nodes) == enabled
+        results[enabled] = [output.numpy(), h_n.numpy(), c_n.numpy()] + [t.grad.numpy() for t in leaves] + [
+            p.grad.numpy() for p in lstm.parameters()]
+    tol = TOLERANCE[dtype]
+    for k, (a, b) in enumerate(zip(results[True], results[False])):
+        np.testing.assert_allclose(a, b, err_msg=f"result {k}", **tol)
 
 
 # -- self-attention on packed projections as one node ---------------------------------------------------------------

@@ -34,7 +34,7 @@ from minidl.nn import init
 from minidl.nn.checks import size
 from minidl.nn.module import Module
 from minidl.nn.parameter import empty_parameter
-from minidl.ops import stack
+from minidl.ops import fast, stack
 from minidl.tensor import Tensor
 
 _ACTIVATIONS = {"tanh": F.tanh, "relu": F.relu}
@@ -62,6 +62,10 @@ def lstm_step(x_part, h, c, w_hh, b_hh):
     x_part = x W_ihᵀ + b_ih (N, 4H);  h, c (N, H);  w_hh (4H, H);  b_hh (4H,) or None.  Returns (h', c').
     The additive path c -> f ⊙ c is why gradients survive many steps (dc/dc' = f, no squashing).
     """
+    fused = fast.choose("lstm_step", h._backend)  # one node for the whole step (ops/fast/lstm_step_fused.py)
+    if fused is not None:
+        hc = fused()(x_part, h, c, w_hh) if b_hh is None else fused()(x_part, h, c, w_hh, b_hh)
+        return hc[0], hc[1]
     H = h.shape[-1]
     gates = x_part + F.linear(h, w_hh, b_hh)
     i = F.sigmoid(gates[:, 0:H])

@@ -64,6 +64,7 @@ def fast_path_table():
     from minidl.ops.fast.kernels import CrossEntropyOneKernel, ReLUOneKernel
     from minidl.ops.fast.layer_norm_rows import LayerNormRows
     from minidl.ops.fast.linear_bias_gemv import LinearBiasGemv
+    from minidl.ops.fast.lstm_step_fused import LSTMStepFused
     from minidl.ops.fast.packed_self_attention import PackedSelfAttention
     from minidl.ops.fast.pool_tiled import MaxPool2dOffsets, MaxPool2dTiled
     from minidl.ops.fast.scatter_col2im import Conv2dScatterAdd, MaxPool2dScatterAdd
@@ -95,6 +96,8 @@ def fast_path_table():
         "layer_norm": (LayerNormRows,),
         # CPU, with a bias: dL/dbias as one matrix-vector product
         "linear": (LinearBiasGemv,),
+        # CPU: an LSTM time step (nn/rnn.py's lstm_step, 14 nodes) as one node
+        "lstm_step": (LSTMStepFused,),
     }
 
 
