@@ -61,6 +61,7 @@ def lstm_step(x_part, h, c, w_hh, b_hh):
 
     x_part = x W_ihᵀ + b_ih (N, 4H);  h, c (N, H);  w_hh (4H, H);  b_hh (4H,) or None.  Returns (h', c').
     The additive path c -> f ⊙ c is why gradients survive many steps (dc/dc' = f, no squashing).
+    On the CPU with fast paths on, the same step runs as one node (ops/fast/lstm_step_fused.py).
     """
     fused = fast.choose("lstm_step", h._backend)  # one node for the whole step (ops/fast/lstm_step_fused.py)
     if fused is not None:
