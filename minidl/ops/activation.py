@@ -48,13 +48,17 @@ def leaky_relu(x, negative_slope=0.01):
     return LeakyReLU(negative_slope)(x)
 
 
+def stable_sigmoid(xp, x):
+    """1 / (1 + exp(-x)) for an array x, without overflow: exp(-|x|) is in (0, 1]."""
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
 class Sigmoid(Function):
     """y = 1 / (1 + exp(-x)), computed without overflow;   dL/dx = dL/dy * y * (1 - y).   Saves y."""
 
     def forward(self, x):
-        xp = self.xp
-        e = xp.exp(-xp.abs(x))  # in (0, 1]: never overflows
-        y = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        y = stable_sigmoid(self.xp, x)
         self.saved = (y,)
         return y
 

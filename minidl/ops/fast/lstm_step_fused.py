@@ -11,12 +11,7 @@ Same values and gradients as the reference's composition (tests/test_fast_paths.
 import numpy as np
 
 from minidl.autograd import Function
-
-
-def _sigmoid(x):
-    """1 / (1 + exp(-x)) without overflow, as the reference Sigmoid computes it."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+from minidl.ops.activation import stable_sigmoid
 
 
 class LSTMStepFused(Function):
@@ -38,7 +33,7 @@ class LSTMStepFused(Function):
         gates = x_part + h @ w_hh.T
         if b_hh is not None:
             gates += b_hh
-        act = _sigmoid(gates)  # i, f and o; the g block is replaced by its tanh
+        act = stable_sigmoid(np, gates)  # i, f and o (as the reference Sigmoid); the g block becomes its tanh
         act[:, 2 * hidden:3 * hidden] = np.tanh(gates[:, 2 * hidden:3 * hidden])
         i, f, g, o = (act[:, k * hidden:(k + 1) * hidden] for k in range(4))
         out = np.empty((2,) + h.shape, dtype=h.dtype)
