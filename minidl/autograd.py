@@ -241,6 +241,7 @@ def run_backward(root, seed, retain_graph=False, on_node=None):
     order = topological_order(root.grad_fn)
     grads = {root.grad_fn: seed}
     given = {id(seed)} if root._retains_grad else set()  # ids of arrays already stored in some .grad
+    summed = set()  # ids of .grad arrays this backward allocated (sums): no one else holds them
     watched = bool(_op_watchers.get())
     keep_checked = watched or on_node is not None or retain_graph
     for fn in order:
@@ -272,7 +273,7 @@ def run_backward(root, seed, retain_graph=False, on_node=None):
                 if id(gx) in given or gx.base is not None:  # .grad owns its array: no views, no sharing
                     stored = gx.copy()
                 given.add(id(stored))
-                _accumulate(x, stored)
+                _accumulate(x, stored, summed)
             if grad_fn is not None:
                 previous = grads.get(grad_fn)
                 grads[grad_fn] = gx if previous is None else previous + gx
@@ -286,11 +287,19 @@ def run_backward(root, seed, retain_graph=False, on_node=None):
             fn.release()
 
 
-def _accumulate(tensor, grad_array):
+def _accumulate(tensor, grad_array, summed=None):
+    """tensor.grad += grad_array. A .grad array from before this backward is never changed (a new array
+    holds the sum); a sum this backward made (its id in `summed`) takes later contributions in place, so a
+    weight used at every step of an unrolled RNN costs one allocation, not one per step."""
     if tensor.grad is None:
         tensor.grad = _make_tensor(grad_array, tensor._backend, False, None)
+    elif summed is not None and id(tensor.grad.data) in summed:
+        tensor.grad.data += grad_array
     else:
-        tensor.grad = _make_tensor(tensor.grad.data + grad_array, tensor._backend, False, None)
+        total = tensor.grad.data + grad_array
+        tensor.grad = _make_tensor(total, tensor._backend, False, None)
+        if summed is not None:
+            summed.add(id(total))
 
 
 def _position(inputs, grad_inputs, x, gx):

@@ -154,6 +154,29 @@ def test_leaf_gradients_do_not_share_memory():
     np.testing.assert_allclose(b.grad.numpy(), [1.0, 1.0])
 
 
+def test_a_leaf_used_many_times_sums_its_gradients_without_touching_earlier_arrays():
+    w, c = leaf([1.0, 2.0]), leaf([0.5, -1.0])
+    y = w + c  # Add hands the same array to w and to this node: a sum into w.grad must not change it
+    for _ in range(5):
+        y = y * w  # w used again at every step, as an RNN's weight
+    y.sum().backward()
+    wv, cv = np.array([1.0, 2.0]), np.array([0.5, -1.0])
+    np.testing.assert_allclose(w.grad.numpy(), wv ** 5 + 5 * (wv + cv) * wv ** 4)  # d/dw (w + c) w⁵
+    np.testing.assert_allclose(c.grad.numpy(), wv ** 5)
+    first = w.grad.data
+    kept = first.copy()
+    (w * w * w).sum().backward()  # a second backward adds into a new array: the first one is left as it was
+    np.testing.assert_array_equal(first, kept)
+    np.testing.assert_allclose(w.grad.numpy(), kept + 3 * wv ** 2)
+    # w's first gradient is the array Add also hands to u's node, which runs after w's second use
+    w.grad = c.grad = None
+    u = c * 2.0
+    a = w * 3.0
+    ((w + u) + a).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), [4.0, 4.0])
+    np.testing.assert_allclose(c.grad.numpy(), [2.0, 2.0])
+
+
 def test_leaf_gradients_are_writable_arrays():
     w = leaf(np.ones((2, 3)))
     w.sum().backward()  # Sum's backward broadcasts: a read-only view must not become .grad
