@@ -15,6 +15,7 @@ straight into one (B, T, 3E) gradient, where the composition's three slices woul
 """
 
 import math
+import numbers
 
 from minidl.arguments import float_tensor_argument
 from minidl.errors import ArgumentError, ShapeError
@@ -28,7 +29,7 @@ def self_attention(qkv, num_heads, is_causal=False, dropout_p=0.0, scale=None):
     attention weights; scale: 1/√d unless given (d = E / num_heads)."""
     op = "self_attention"
     qkv = float_tensor_argument(op, "qkv", qkv)
-    if isinstance(num_heads, bool) or not isinstance(num_heads, int) or num_heads < 1:
+    if isinstance(num_heads, bool) or not isinstance(num_heads, numbers.Integral) or num_heads < 1:
         raise ArgumentError(f"{op}: num_heads must be a positive int, got {num_heads!r}")
     if qkv.ndim != 3 or qkv.shape[2] % (3 * num_heads):
         raise ShapeError(f"{op}: expected qkv of shape (B, T, 3E) with E divisible by num_heads = {num_heads}, "
@@ -41,7 +42,7 @@ def self_attention(qkv, num_heads, is_causal=False, dropout_p=0.0, scale=None):
     scale = 1.0 / math.sqrt(d) if scale is None else float(scale)
     packed = fast.choose(op, qkv._backend, dropout_p=dropout_p)
     if packed is not None:
-        return packed(num_heads, scale, is_causal)(qkv)
+        return packed(int(num_heads), scale, is_causal)(qkv)
     heads = qkv.reshape(b, t, 3, num_heads, d).transpose(2, 0, 3, 1, 4)  # (3, B, heads, T, d)
     y = scaled_dot_product_attention(heads[0], heads[1], heads[2], dropout_p=dropout_p, is_causal=is_causal,
                                      scale=scale)

@@ -52,6 +52,11 @@ class fast_paths(contextlib.ContextDecorator):
         return False
 
 
+def on_cpu(backend):
+    """True on the CPU backend (the one with `tuning`), where the NumPy fast paths below run."""
+    return getattr(backend, "tuning", None) is not None
+
+
 @functools.cache
 def fast_path_table():
     """FAST_PATHS: op name -> the fast Function classes to try, in order (imported on first use: the

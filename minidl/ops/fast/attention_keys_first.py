@@ -14,6 +14,7 @@ import math
 
 from minidl.ops.attention import ScaledDotProductAttention, _forbid, _fits, _safe_softmax_
 from minidl.ops.broadcast import unbroadcast
+from minidl.ops.fast import on_cpu
 
 
 def attend_keys_first(xp, q, k, v, scale, allowed, out=None):
@@ -66,8 +67,8 @@ class ScaledDotProductAttentionKeysFirst(ScaledDotProductAttention):
 
     @staticmethod
     def applies(backend, dropout_p, float_mask):
-        """On the CPU (a backend with `tuning`), without dropout or a float mask (an input)."""
-        return getattr(backend, "tuning", None) is not None and dropout_p == 0 and not float_mask
+        """On the CPU, without dropout or a float mask (an input)."""
+        return on_cpu(backend) and dropout_p == 0 and not float_mask
 
     def forward(self, q, k, v):
         y, p_t = attend_keys_first(self.xp, q, k, v, self.scale, self.allowed)

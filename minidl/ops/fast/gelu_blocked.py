@@ -21,6 +21,7 @@ import math
 
 import numpy as np
 
+from minidl.ops.fast import on_cpu
 from minidl.ops.gelu import GELU
 
 BLOCK = 32768  # float32 elements: three scratch arrays of 128 KiB and the slices they fill stay in L2; smaller
@@ -38,8 +39,8 @@ class GELUBlocked(GELU):
 
     @staticmethod
     def applies(backend, dtype):
-        """On the CPU (a backend with `tuning`) for float32 x."""
-        return getattr(backend, "tuning", None) is not None and dtype == np.float32
+        """On the CPU for float32 x."""
+        return on_cpu(backend) and dtype == np.float32
 
     def forward(self, x):
         y = np.empty(x.shape, dtype=np.float32)

@@ -8,6 +8,7 @@ their scratch arrays. On GPT's (768, 128): forward 0.12 ms instead of 0.15, back
 the reference LayerNorm (minidl/ops/layer_norm.py).
 """
 
+from minidl.ops.fast import on_cpu
 from minidl.ops.layer_norm import LayerNorm
 
 
@@ -19,8 +20,8 @@ class LayerNormRows(LayerNorm):
 
     @staticmethod
     def applies(backend, n_axes, dtypes):
-        """On the CPU (a backend with `tuning`), normalising over the last axis only, one dtype throughout."""
-        return getattr(backend, "tuning", None) is not None and n_axes == 1 and len(set(dtypes)) == 1
+        """On the CPU, normalising over the last axis only, one dtype throughout."""
+        return on_cpu(backend) and n_axes == 1 and len(set(dtypes)) == 1
 
     def forward(self, x, *affine):
         xp = self.xp

@@ -12,6 +12,7 @@ import numpy as np
 
 from minidl.autograd import Function
 from minidl.ops.activation import stable_sigmoid
+from minidl.ops.fast import on_cpu
 
 
 class LSTMStepFused(Function):
@@ -25,8 +26,8 @@ class LSTMStepFused(Function):
 
     @staticmethod
     def applies(backend):
-        """On the CPU (a backend with `tuning`)."""
-        return getattr(backend, "tuning", None) is not None
+        """On the CPU."""
+        return on_cpu(backend)
 
     def forward(self, x_part, h, c, w_hh, b_hh=None):
         hidden = h.shape[-1]

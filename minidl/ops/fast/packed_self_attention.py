@@ -11,6 +11,7 @@ keys-first attention (minidl/ops/fast/attention_keys_first.py), with the causal 
 import numpy as np
 
 from minidl.autograd import Function
+from minidl.ops.fast import on_cpu
 from minidl.ops.fast.attention_keys_first import attend_keys_first, attend_keys_first_backward
 
 
@@ -23,8 +24,8 @@ class PackedSelfAttention(Function):
 
     @staticmethod
     def applies(backend, dropout_p):
-        """On the CPU (a backend with `tuning`), without dropout."""
-        return getattr(backend, "tuning", None) is not None and dropout_p == 0
+        """On the CPU, without dropout."""
+        return on_cpu(backend) and dropout_p == 0
 
     def __init__(self, num_heads, scale, is_causal):
         self.num_heads, self.scale, self.is_causal = num_heads, scale, is_causal
